@@ -1,0 +1,62 @@
+# Cubicle: the two commands a new user needs.
+#   make run   installs what is missing, builds everything (cached), boots a guest
+#   make test  builds everything and runs the whole suite
+#
+# Big artifacts (guest kernel, root images) are cached outside the tree, in
+# $(CUBICLE_CACHE) (default ~/.cache/cubicle), keyed by a hash of their inputs.
+
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+JOBS ?= $(shell nproc)
+TEMPLATE ?= minimal
+GUEST := $(BUILD)/guest
+
+.PHONY: all deps build build-asan guest kernel image run test test-unit test-asan clean
+
+all: build guest
+
+deps:
+	@if [ "$$(id -u)" -eq 0 ]; then scripts/install-deps.sh; \
+	 else sudo scripts/install-deps.sh; fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+$(BUILD_ASAN)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCUBICLE_SANITIZE=ON >/dev/null
+
+build-asan: $(BUILD_ASAN)/CMakeCache.txt
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+# The guest kernel and the template's root image; each script prints the path
+# of its cached result, which the tests and `make run` read.
+kernel: deps
+	@mkdir -p $(GUEST)
+	guest-desktop/kernel/build.sh > $(GUEST)/kernel.path.tmp
+	@mv $(GUEST)/kernel.path.tmp $(GUEST)/kernel.path
+
+image: deps build
+	@mkdir -p $(GUEST)
+	guest-desktop/build-image.sh $(TEMPLATE) $(BUILD)/guest-desktop/cubicle-init > $(GUEST)/$(TEMPLATE).path.tmp
+	@mv $(GUEST)/$(TEMPLATE).path.tmp $(GUEST)/$(TEMPLATE).path
+
+guest: kernel image
+
+run: deps build guest
+	$(BUILD)/vmm/cubicle-vmm --kernel "$$(cat $(GUEST)/kernel.path)" \
+		--disk "$$(cat $(GUEST)/$(TEMPLATE).path)" --vcpus 2
+
+# Unit tests under ASan+UBSan, then the whole suite (unit and vm) on the
+# normal build, which boots real guests.
+test: deps build build-asan guest
+	cd $(BUILD_ASAN) && ctest --output-on-failure -L unit -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

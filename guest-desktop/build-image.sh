@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds a guest root image from a template recipe with mmdebstrap and prints
+# the path of the cached ext4 image on stdout (progress goes to stderr).
+#
+# usage: build-image.sh TEMPLATE INIT_BINARY
+#
+# The image is keyed by a hash of the recipe, this script and the init binary;
+# a hit costs nothing. Packages come from the mirror the host's apt sources use.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../scripts/cache-lib.sh"
+
+usage() { echo "usage: $0 TEMPLATE INIT_BINARY    (templates: $(cd "$here/templates" && ls | sed 's/\.recipe$//' | tr '\n' ' '))"; }
+[ "${1:-}" = "--help" ] && { usage; exit 0; }
+[ $# -eq 2 ] || { usage >&2; exit 2; }
+template=$1 init=$2
+recipe=$here/templates/$template.recipe
+[ -r "$recipe" ] || { echo "image: no template '$template' ($recipe)" >&2; exit 2; }
+[ -x "$init" ] || { echo "image: init binary '$init' missing" >&2; exit 2; }
+
+key=$(cache_key "$recipe" "$0" "$init")
+out=$CUBICLE_CACHE/images/$template-$key.ext4
+if [ -r "$out" ]; then
+	echo "$out"
+	exit 0
+fi
+mkdir -p "$CUBICLE_CACHE/images"
+exec 9>"$CUBICLE_CACHE/images/.lock-$template"
+flock 9
+[ -r "$out" ] && { echo "$out"; exit 0; }
+
+PACKAGES="" HEADROOM_MIB=256
+# shellcheck source=/dev/null
+. "$recipe"
+
+# The host's own Debian sources for bookworm, handed to mmdebstrap as they are.
+host_sources() {
+	local f found=0
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		if grep -Eq '^Suites:.*bookworm' "$f"; then
+			cat "$f"
+			echo
+			found=1
+		fi
+	done
+	[ "$found" -eq 1 ] && return 0
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -E '^deb .* bookworm' | grep -v backports
+}
+
+work=$(mktemp -d "$CUBICLE_CACHE/images/build-$template.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+sources=$work/sources
+host_sources >"$sources"
+[ -s "$sources" ] || { echo "image: no bookworm entries in the host's apt sources" >&2; exit 1; }
+grep -q '^URIs:' "$sources" && mv "$sources" "$sources.sources" && sources=$sources.sources
+
+echo "image: $template: mmdebstrap bookworm ($PACKAGES)" >&2
+mmdebstrap --variant=minbase --mode=root --format=directory \
+	--include="$(echo "$PACKAGES" | tr ' ' ',')" \
+	--dpkgopt='path-exclude=/usr/share/man/*' \
+	--dpkgopt='path-exclude=/usr/share/doc/*' \
+	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
+	--dpkgopt='path-exclude=/usr/share/locale/*' \
+	--dpkgopt='path-exclude=/usr/share/info/*' \
+	--customize-hook='echo cubicle > "$1/etc/hostname"' \
+	--customize-hook='rm -f "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*_Packages' \
+	--customize-hook="install -m 0755 '$init' \"\$1/sbin/cubicle-init\"" \
+	bookworm "$work/root" "$sources" 2>&1 | progress "image: $template" 40 >&2
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "image: mmdebstrap failed" >&2; exit 1; }
+
+used=$(du -sm "$work/root" | cut -f1)
+size=$((used + used / 4 + HEADROOM_MIB))
+echo "image: $template: ext4 of ${size} MiB (${used} MiB of files)" >&2
+truncate -s "${size}M" "$work/image"
+mkfs.ext4 -q -F -L cubicle-root -d "$work/root" "$work/image"
+mv "$work/image" "$out"
+echo "image: cached $out" >&2
+echo "$out"

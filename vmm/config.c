@@ -1,0 +1,162 @@
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char vmm_usage[] =
+	"usage: cubicle-vmm --kernel PATH --disk PATH [options]\n"
+	"\n"
+	"Runs one Cubicle sandbox: starts the device host (virtio-rng over vhost-user),\n"
+	"launches QEMU's microvm machine with those devices attached and the root disk,\n"
+	"forwards the guest console, and exits when the guest stops.\n"
+	"\n"
+	"  --kernel PATH        guest kernel (PVH-bootable vmlinux)\n"
+	"  --disk PATH          root disk image (raw ext4); writes are discarded\n"
+	"  --memory MIB         guest memory in MiB (default 512, 64..262144)\n"
+	"  --vcpus N            virtual CPUs (default 1, 1..64)\n"
+	"  --serial stdout|PATH where the guest console goes (default stdout);\n"
+	"                       with stdout, standard input goes to the console\n"
+	"                       (on a terminal: raw mode, Ctrl-] quits)\n"
+	"  --engine auto|qemu-tcg|qemu-kvm\n"
+	"                       auto picks KVM only where the CPU has VMX or SVM\n"
+	"                       and /dev/kvm opens (default auto)\n"
+	"  --append ARGS        extra kernel command line\n"
+	"  --qemu PATH          QEMU binary (default qemu-system-x86_64; needs >= 10)\n"
+	"  --help               this text\n"
+	"\n"
+	"Exit status: 0 guest powered off, 1 monitor error, 2 bad usage,\n"
+	"3 guest crashed or reset, 4 stopped by SIGINT/SIGTERM.\n";
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* A whole decimal number in [min, max], or false. */
+static bool parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+const char *vmm_engine_name(enum vmm_engine e)
+{
+	switch (e) {
+	case ENGINE_QEMU_TCG: return "qemu-tcg";
+	case ENGINE_QEMU_KVM: return "qemu-kvm";
+	default: return "auto";
+	}
+}
+
+int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, size_t errlen)
+{
+	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
+	       O_QEMU, O_HELP };
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "disk", required_argument, NULL, O_DISK },
+		{ "memory", required_argument, NULL, O_MEMORY },
+		{ "vcpus", required_argument, NULL, O_VCPUS },
+		{ "serial", required_argument, NULL, O_SERIAL },
+		{ "engine", required_argument, NULL, O_ENGINE },
+		{ "append", required_argument, NULL, O_APPEND },
+		{ "qemu", required_argument, NULL, O_QEMU },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*cfg = (struct vmm_config){ .memory_mib = 512, .vcpus = 1, .serial = "stdout",
+				    .engine = ENGINE_AUTO, .qemu = "qemu-system-x86_64" };
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case O_KERNEL: cfg->kernel = optarg; break;
+		case O_DISK: cfg->disk = optarg; break;
+		case O_MEMORY:
+			if (!parse_uint(optarg, VMM_MIN_MEMORY_MIB, VMM_MAX_MEMORY_MIB, &cfg->memory_mib))
+				return fail(err, errlen, "--memory '%s': want MiB from %u to %u",
+					    optarg, VMM_MIN_MEMORY_MIB, VMM_MAX_MEMORY_MIB);
+			break;
+		case O_VCPUS:
+			if (!parse_uint(optarg, 1, VMM_MAX_VCPUS, &cfg->vcpus))
+				return fail(err, errlen, "--vcpus '%s': want a count from 1 to %u",
+					    optarg, VMM_MAX_VCPUS);
+			break;
+		case O_SERIAL:
+			if (!*optarg)
+				return fail(err, errlen, "--serial: want stdout or a file path");
+			cfg->serial = optarg;
+			break;
+		case O_ENGINE:
+			if (strcmp(optarg, "auto") == 0)
+				cfg->engine = ENGINE_AUTO;
+			else if (strcmp(optarg, "qemu-tcg") == 0)
+				cfg->engine = ENGINE_QEMU_TCG;
+			else if (strcmp(optarg, "qemu-kvm") == 0)
+				cfg->engine = ENGINE_QEMU_KVM;
+			else
+				return fail(err, errlen, "--engine '%s': want auto, qemu-tcg or qemu-kvm",
+					    optarg);
+			break;
+		case O_APPEND: cfg->append = optarg; break;
+		case O_QEMU: cfg->qemu = optarg; break;
+		case O_HELP: cfg->help = true; return 0;
+		case ':':
+			return fail(err, errlen, "%s needs a value", argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+	if (!cfg->kernel)
+		return fail(err, errlen, "--kernel is required (see --help)");
+	if (!cfg->disk)
+		return fail(err, errlen, "--disk is required (see --help)");
+	return 0;
+}
+
+static int check_file(const char *what, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return fail(err, errlen, "%s '%s': %s", what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return fail(err, errlen, "%s '%s': not a regular file", what, path);
+	if (access(path, R_OK) < 0)
+		return fail(err, errlen, "%s '%s': %s", what, path, strerror(errno));
+	return 0;
+}
+
+int vmm_check_files(const struct vmm_config *cfg, char *err, size_t errlen)
+{
+	int ret = check_file("kernel", cfg->kernel, err, errlen);
+
+	return ret ? ret : check_file("disk", cfg->disk, err, errlen);
+}

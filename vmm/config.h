@@ -1,0 +1,51 @@
+/*
+ * cubicle-vmm's command line: parsed into a struct vmm_config, checked, and
+ * nothing else. Kept apart from main() so that tests can drive it.
+ */
+#ifndef CUBICLE_CONFIG_H
+#define CUBICLE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum vmm_engine { ENGINE_AUTO, ENGINE_QEMU_TCG, ENGINE_QEMU_KVM };
+
+/* Exit statuses (also in --help and docs/boot.md). */
+enum vmm_exit {
+	VMM_EXIT_POWEROFF = 0,   /* the guest powered off */
+	VMM_EXIT_ERROR = 1,      /* the monitor failed: QEMU missing, died, ... */
+	VMM_EXIT_USAGE = 2,      /* bad command line */
+	VMM_EXIT_CRASH = 3,      /* the guest crashed, panicked or reset */
+	VMM_EXIT_STOPPED = 4,    /* stopped by SIGINT or SIGTERM */
+};
+
+#define VMM_MIN_MEMORY_MIB 64
+#define VMM_MAX_MEMORY_MIB (256 * 1024)
+#define VMM_MAX_VCPUS 64
+
+struct vmm_config {
+	const char *kernel;
+	const char *disk;
+	unsigned int memory_mib;
+	unsigned int vcpus;
+	const char *serial;      /* "stdout" or a file path */
+	enum vmm_engine engine;
+	const char *append;      /* extra kernel command line, or NULL */
+	const char *qemu;        /* QEMU binary */
+	bool help;
+};
+
+/*
+ * Parses argv into cfg (pointers into argv). Returns 0, or -EINVAL with a
+ * one-line reason in err. With --help, sets cfg->help and returns 0.
+ */
+int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, size_t errlen);
+
+/* Checks that the files cfg names exist and are readable; same contract. */
+int vmm_check_files(const struct vmm_config *cfg, char *err, size_t errlen);
+
+const char *vmm_engine_name(enum vmm_engine e);
+
+extern const char vmm_usage[];
+
+#endif

@@ -1,0 +1,247 @@
+#include "engine_qemu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct strv {
+	char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void add(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *str;
+
+	if (s->oom)
+		return;
+	if (s->n + 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		char **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			s->oom = true;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&str, fmt, ap) < 0) {
+		s->oom = true;
+		str = NULL;
+	}
+	va_end(ap);
+	if (!str)
+		return;
+	s->v[s->n++] = str;
+	s->v[s->n] = NULL;
+}
+
+void qemu_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **p = argv; *p; p++)
+		free(*p);
+	free(argv);
+}
+
+char **qemu_argv(const struct qemu_launch *l)
+{
+	const struct vmm_config *cfg = l->cfg;
+	bool kvm = l->engine == ENGINE_QEMU_KVM;
+	struct strv s = { 0 };
+
+	add(&s, "%s", cfg->qemu);
+	add(&s, "-nodefaults");
+	add(&s, "-no-user-config");
+	add(&s, "-no-reboot");        /* a guest reset ends QEMU: we report a crash */
+	add(&s, "-display");
+	add(&s, "none");
+	add(&s, "-machine");
+	add(&s, "microvm,acpi=off,pcie=off,rtc=on,memory-backend=mem");
+	add(&s, "-accel");
+	add(&s, kvm ? "kvm" : "tcg,thread=multi");
+	add(&s, "-cpu");
+	add(&s, kvm ? "host" : "max");
+	add(&s, "-smp");
+	add(&s, "%u", cfg->vcpus);
+	add(&s, "-m");
+	add(&s, "%uM", cfg->memory_mib);
+	/* vhost-user needs guest memory it can map: a shared memfd. */
+	add(&s, "-object");
+	add(&s, "memory-backend-memfd,id=mem,size=%uM,share=on", cfg->memory_mib);
+	/* virtio-gpu and -input need virtio 1.0; QEMU's microvm default is legacy. */
+	add(&s, "-global");
+	add(&s, "virtio-mmio.force-legacy=false");
+	add(&s, "-kernel");
+	add(&s, "%s", cfg->kernel);
+	add(&s, "-append");
+	add(&s, "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/sbin/cubicle-init "
+		"panic=-1 reboot=t quiet%s%s", cfg->append ? " " : "",
+	    cfg->append ? cfg->append : "");
+	add(&s, "-chardev");
+	add(&s, "socket,id=console,fd=%d", l->console_fd);
+	add(&s, "-serial");
+	add(&s, "chardev:console");
+	add(&s, "-device");
+	add(&s, "isa-debug-exit,iobase=0x%x,iosize=1", QEMU_EXIT_PORT);
+	add(&s, "-drive");
+	add(&s, "id=root,file=%s,format=raw,if=none,snapshot=on,cache=unsafe", cfg->disk);
+	add(&s, "-device");
+	add(&s, "virtio-blk-device,drive=root");
+	for (unsigned int i = 0; i < l->nvu; i++) {
+		add(&s, "-chardev");
+		add(&s, "socket,id=vu%u,fd=%d", i, l->vu[i].fd);
+		add(&s, "-device");
+		add(&s, "%s,chardev=vu%u", l->vu[i].device, i);
+	}
+	if (s.oom) {
+		qemu_argv_free(s.v);
+		return NULL;
+	}
+	return s.v;
+}
+
+bool qemu_host_has_kvm(void)
+{
+	char line[4096];
+	bool hw = false;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	int fd;
+
+	if (!f)
+		return false;
+	while (!hw && fgets(line, sizeof(line), f))
+		if (strncmp(line, "flags", 5) == 0)
+			hw = strstr(line, " vmx") || strstr(line, " svm");
+	fclose(f);
+	if (!hw)
+		return false;
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+bool qemu_parse_version(const char *text, int *major, int *minor)
+{
+	const char *p = strstr(text, "QEMU emulator version ");
+
+	return p && sscanf(p, "QEMU emulator version %d.%d", major, minor) == 2;
+}
+
+int qemu_check(const char *qemu, char *err, size_t errlen)
+{
+	char buf[512] = "";
+	size_t len = 0;
+	int pipefd[2], status, major, minor;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		dup2(pipefd[1], 1);
+		if (devnull >= 0)
+			dup2(devnull, 2);
+		execlp(qemu, qemu, "--version", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (len < sizeof(buf) - 1 && (n = read(pipefd[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && len == 0) {
+		snprintf(err, errlen, "QEMU '%s' not found (run scripts/install-deps.sh)", qemu);
+		return -ENOENT;
+	}
+	if (!qemu_parse_version(buf, &major, &minor)) {
+		snprintf(err, errlen, "'%s --version' did not print a QEMU version", qemu);
+		return -EINVAL;
+	}
+	if (major < QEMU_MIN_MAJOR) {
+		snprintf(err, errlen, "QEMU '%s' is %d.%d; Cubicle needs %d or newer "
+			 "(bookworm-backports; run scripts/install-deps.sh)",
+			 qemu, major, minor, QEMU_MIN_MAJOR);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void keep_open(int fd)
+{
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, 0);
+}
+
+pid_t qemu_spawn(const struct qemu_launch *l, char **argv, char *err, size_t errlen)
+{
+	int report[2], child_errno = 0;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+
+		close(report[0]);
+		close(report[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		keep_open(l->console_fd);
+		for (unsigned int i = 0; i < l->nvu; i++)
+			keep_open(l->vu[i].fd);
+		execvp(argv[0], argv);
+		child_errno = errno;
+		(void)!write(report[1], &child_errno, sizeof(child_errno));
+		_exit(127);
+	}
+	close(report[1]);
+	do
+		n = read(report[0], &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n == sizeof(child_errno)) {
+		waitpid(pid, NULL, 0);
+		snprintf(err, errlen, "cannot run '%s': %s", argv[0], strerror(child_errno));
+		return -child_errno;
+	}
+	return pid;
+}

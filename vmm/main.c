@@ -1,0 +1,345 @@
+/*
+ * cubicle-vmm: one sandbox. Owns the device host (our virtio devices served
+ * over vhost-user), launches the engine (QEMU microvm), forwards the guest
+ * console, and exits with a status that says how the guest ended.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine_qemu.h"
+#include "loop.h"
+#include "vhost_user.h"
+#include "virtio_rng.h"
+
+#define CTRL_RBRACKET 0x1d   /* Ctrl-]: leave an interactive console */
+
+struct vmm {
+	struct loop *loop;
+	pid_t qemu;
+	int console;              /* our end of the console socket */
+	int out;                  /* where the console goes */
+	bool forward_stdin;
+	bool raw_tty;
+	struct termios saved_tty;
+	bool stopping;            /* we asked QEMU to stop */
+	int exit_status;
+};
+
+static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("cubicle-vmm: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void stop_guest(struct vmm *vmm, int status)
+{
+	if (vmm->stopping)
+		return;
+	vmm->stopping = true;
+	vmm->exit_status = status;
+	if (vmm->qemu > 0)
+		kill(vmm->qemu, SIGTERM);
+}
+
+/* Guest console → the serial target. */
+static void on_console(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct vmm *vmm = opaque;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	(void)events;
+	if (n > 0) {
+		write_all(vmm->out, buf, (size_t)n);
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	loop_del(loop, fd);
+}
+
+/* Standard input → the guest console; Ctrl-] on a terminal stops the guest. */
+static void on_stdin(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct vmm *vmm = opaque;
+	char buf[1024];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	(void)events;
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		loop_del(loop, fd);    /* end of input: the guest runs on */
+		return;
+	}
+	if (vmm->raw_tty && memchr(buf, CTRL_RBRACKET, (size_t)n)) {
+		log_msg("stopping the guest (Ctrl-])");
+		stop_guest(vmm, VMM_EXIT_STOPPED);
+		return;
+	}
+	write_all(vmm->console, buf, (size_t)n);
+}
+
+static int qemu_exit_status(int wstatus)
+{
+	if (WIFEXITED(wstatus)) {
+		int code = WEXITSTATUS(wstatus);
+
+		if (code == QEMU_STATUS_POWEROFF) {
+			log_msg("guest powered off");
+			return VMM_EXIT_POWEROFF;
+		}
+		if (code == 0) {
+			log_msg("guest crashed or reset");
+			return VMM_EXIT_CRASH;
+		}
+		log_msg("qemu failed with status %d", code);
+		return VMM_EXIT_ERROR;
+	}
+	log_msg("qemu killed by signal %d", WTERMSIG(wstatus));
+	return VMM_EXIT_ERROR;
+}
+
+static void drain_console(struct vmm *vmm)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(vmm->console, buf, sizeof(buf))) > 0)
+		write_all(vmm->out, buf, (size_t)n);
+}
+
+static void on_signal(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct vmm *vmm = opaque;
+	struct signalfd_siginfo si;
+	int wstatus;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+		log_msg("stopping the guest (signal %u)", si.ssi_signo);
+		stop_guest(vmm, VMM_EXIT_STOPPED);
+		return;
+	}
+	if (vmm->qemu <= 0 || waitpid(vmm->qemu, &wstatus, WNOHANG) != vmm->qemu)
+		return;
+	vmm->qemu = 0;
+	drain_console(vmm);
+	if (vmm->stopping)
+		log_msg("guest stopped");
+	else
+		vmm->exit_status = qemu_exit_status(wstatus);
+	loop_stop(loop);
+}
+
+static void on_vu_close(struct vu_server *vu, const char *why)
+{
+	if (why)
+		log_msg("%s: vhost-user session ended: %s", vu->dev->ops->name, why);
+}
+
+static int open_serial(struct vmm *vmm, const char *serial)
+{
+	if (strcmp(serial, "stdout") == 0) {
+		vmm->out = STDOUT_FILENO;
+		vmm->forward_stdin = true;
+		return 0;
+	}
+	vmm->out = open(serial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	return vmm->out < 0 ? -errno : 0;
+}
+
+static void tty_raw(struct vmm *vmm)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &vmm->saved_tty) < 0)
+		return;
+	t = vmm->saved_tty;
+	cfmakeraw(&t);
+	t.c_oflag |= OPOST;      /* keep our own log lines readable */
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
+		vmm->raw_tty = true;
+		log_msg("console attached; Ctrl-] stops the guest\r");
+	}
+}
+
+static enum vmm_engine resolve_engine(enum vmm_engine want, char *err, size_t errlen)
+{
+	bool kvm = qemu_host_has_kvm();
+
+	if (want == ENGINE_AUTO)
+		return kvm ? ENGINE_QEMU_KVM : ENGINE_QEMU_TCG;
+	if (want == ENGINE_QEMU_KVM && !kvm) {
+		snprintf(err, errlen, "--engine qemu-kvm: this host has no hardware "
+			 "virtualization (no vmx/svm flag, or /dev/kvm does not open)");
+		return ENGINE_AUTO;
+	}
+	return want;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_config cfg;
+	struct vmm vmm = { .console = -1, .out = -1, .exit_status = VMM_EXIT_ERROR };
+	struct qemu_launch launch = { .cfg = &cfg };
+	struct virtio_dev *rng = NULL;
+	struct vu_server *vu = NULL;
+	char err[512] = "";
+	int con[2] = { -1, -1 }, vus[2] = { -1, -1 }, sfd = -1;
+	char **qargv = NULL;
+	sigset_t mask;
+	pid_t pid;
+
+	if (vmm_parse_args(argc, argv, &cfg, err, sizeof(err)) < 0) {
+		log_msg("%s", err);
+		return VMM_EXIT_USAGE;
+	}
+	if (cfg.help) {
+		fputs(vmm_usage, stdout);
+		return 0;
+	}
+	if (vmm_check_files(&cfg, err, sizeof(err)) < 0) {
+		log_msg("%s", err);
+		return VMM_EXIT_USAGE;
+	}
+	if (qemu_check(cfg.qemu, err, sizeof(err)) < 0) {
+		log_msg("%s", err);
+		return VMM_EXIT_ERROR;
+	}
+	launch.engine = resolve_engine(cfg.engine, err, sizeof(err));
+	if (launch.engine == ENGINE_AUTO) {
+		log_msg("%s", err);
+		return VMM_EXIT_ERROR;
+	}
+	if (open_serial(&vmm, cfg.serial) < 0) {
+		log_msg("--serial '%s': %s", cfg.serial, strerror(errno));
+		return VMM_EXIT_USAGE;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	vmm.loop = loop_new();
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (!vmm.loop || sfd < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, vus) < 0) {
+		log_msg("cannot set up: %s", strerror(errno));
+		goto out;
+	}
+	rng = rng_new();
+	vu = rng ? vu_new(rng, vus[0], vmm.loop) : NULL;
+	if (!vu) {
+		log_msg("cannot make the virtio-rng device: out of memory");
+		vdev_free(rng);
+		close(vus[0]);
+		goto out;
+	}
+	vus[0] = -1;                 /* owned by vu now */
+	vu->on_close = on_vu_close;
+
+	vmm.console = con[0];
+	fcntl(vmm.console, F_SETFL, O_NONBLOCK);
+	launch.console_fd = con[1];
+	launch.vu[launch.nvu].device = "vhost-user-rng";
+	launch.vu[launch.nvu++].fd = vus[1];
+	qargv = qemu_argv(&launch);
+	if (!qargv) {
+		log_msg("out of memory");
+		goto out;
+	}
+	if (loop_add(vmm.loop, sfd, EPOLLIN, on_signal, &vmm) < 0 ||
+	    loop_add(vmm.loop, vmm.console, EPOLLIN, on_console, &vmm) < 0) {
+		log_msg("cannot watch the console");
+		goto out;
+	}
+	if (vmm.forward_stdin) {
+		tty_raw(&vmm);
+		loop_add(vmm.loop, STDIN_FILENO, EPOLLIN, on_stdin, &vmm);
+	}
+
+	log_msg("engine %s, %u vCPU, %u MiB; devices: virtio-rng (vhost-user)",
+		vmm_engine_name(launch.engine), cfg.vcpus, cfg.memory_mib);
+	pid = qemu_spawn(&launch, qargv, err, sizeof(err));
+	if (pid < 0) {
+		log_msg("%s", err);
+		goto out;
+	}
+	vmm.qemu = pid;
+	close(con[1]);
+	con[1] = -1;
+	close(vus[1]);
+	vus[1] = -1;
+
+	if (loop_run(vmm.loop) < 0)
+		log_msg("event loop failed: %s", strerror(errno));
+	{
+		struct rng_stats st = rng_stats(rng);
+
+		log_msg("virtio-rng served %llu bytes in %llu requests",
+			(unsigned long long)st.bytes, (unsigned long long)st.requests);
+	}
+
+out:
+	if (vmm.qemu > 0) {
+		kill(vmm.qemu, SIGKILL);
+		waitpid(vmm.qemu, NULL, 0);
+	}
+	if (vmm.raw_tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &vmm.saved_tty);
+	qemu_argv_free(qargv);
+	vu_free(vu);
+	for (int i = 0; i < 2; i++) {
+		if (con[i] >= 0)
+			close(con[i]);
+		if (vus[i] >= 0)
+			close(vus[i]);
+	}
+	if (sfd >= 0)
+		close(sfd);
+	if (vmm.out > STDOUT_FILENO)
+		close(vmm.out);
+	loop_free(vmm.loop);
+	return vmm.exit_status;
+}

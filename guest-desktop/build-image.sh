@@ -17,6 +17,7 @@ template=$1 init=$2
 recipe=$here/templates/$template.recipe
 [ -r "$recipe" ] || { echo "image: no template '$template' ($recipe)" >&2; exit 2; }
 [ -x "$init" ] || { echo "image: init binary '$init' missing" >&2; exit 2; }
+init=$(realpath "$init")
 
 key=$(cache_key "$recipe" "$0" "$init")
 out=$CUBICLE_CACHE/images/$template-$key.ext4
@@ -56,7 +57,8 @@ host_sources >"$sources"
 grep -q '^URIs:' "$sources" && mv "$sources" "$sources.sources" && sources=$sources.sources
 
 echo "image: $template: mmdebstrap bookworm ($PACKAGES)" >&2
-mmdebstrap --variant=minbase --mode=root --format=directory \
+# Debian's own tools, not a python or perl from elsewhere on PATH.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --variant=minbase --mode=root --format=directory \
 	--include="$(echo "$PACKAGES" | tr ' ' ',')" \
 	--dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/doc/*' \
@@ -66,7 +68,8 @@ mmdebstrap --variant=minbase --mode=root --format=directory \
 	--customize-hook='echo cubicle > "$1/etc/hostname"' \
 	--customize-hook='rm -f "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*_Packages' \
 	--customize-hook="install -m 0755 '$init' \"\$1/sbin/cubicle-init\"" \
-	bookworm "$work/root" "$sources" 2>&1 | progress "image: $template" 40 >&2
+	bookworm "$work/root" "$sources" 2>&1 |
+	grep --line-buffered -E '^(I|W|E): ' | sed -u "s/^/image: $template: /" >&2
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "image: mmdebstrap failed" >&2; exit 1; }
 
 used=$(du -sm "$work/root" | cut -f1)

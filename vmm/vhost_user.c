@@ -11,9 +11,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define OFFERED_PROTOCOL ((1ull << VU_PROTO_MQ) | (1ull << VU_PROTO_REPLY_ACK) | \
-			  (1ull << VU_PROTO_CONFIG) | (1ull << VU_PROTO_RESET_DEVICE) | \
-			  (1ull << VU_PROTO_STATUS))
+/* CONFIG only for devices that have a config space (QEMU warns otherwise). */
+static uint64_t offered_protocol(const struct vu_server *vu)
+{
+	return (1ull << VU_PROTO_MQ) | (1ull << VU_PROTO_REPLY_ACK) |
+	       (1ull << VU_PROTO_RESET_DEVICE) | (1ull << VU_PROTO_STATUS) |
+	       (vu->dev->ops->config_size ? 1ull << VU_PROTO_CONFIG : 0);
+}
 
 static void close_fd(int *fd)
 {
@@ -425,11 +429,11 @@ int vu_dispatch(struct vu_server *vu, const struct vu_msg *msg, int *fds, int nf
 			vu->dev->vqs[i].event_idx = vu->features & (1ull << VIRTIO_F_RING_EVENT_IDX);
 		break;
 	case VU_GET_PROTOCOL_FEATURES:
-		reply_u64(reply, OFFERED_PROTOCOL);
+		reply_u64(reply, offered_protocol(vu));
 		has_reply = true;
 		break;
 	case VU_SET_PROTOCOL_FEATURES:
-		if (!payload_ok(msg, 8) || (msg->payload.u64 & ~OFFERED_PROTOCOL)) {
+		if (!payload_ok(msg, 8) || (msg->payload.u64 & ~offered_protocol(vu))) {
 			ret = -EINVAL;
 			break;
 		}

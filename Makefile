@@ -5,13 +5,15 @@
 # Big artifacts (guest kernel, root images) are cached outside the tree, in
 # $(CUBICLE_CACHE) (default ~/.cache/cubicle), keyed by a hash of their inputs.
 
+MAKEFLAGS += --no-print-directory
+
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc)
 TEMPLATE ?= minimal
 GUEST := $(BUILD)/guest
 
-.PHONY: all deps build build-asan guest kernel image run test test-unit test-asan clean
+.PHONY: all deps build build-asan guest kernel image run test test-unit bench clean
 
 all: build guest
 
@@ -57,6 +59,12 @@ test: deps build build-asan guest
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# Figures for bench/RESULTS.md: boot time against plain QEMU, device host RSS.
+RUNS ?= 10
+bench: deps build guest
+	$(BUILD)/bench/bench_boot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) --runs $(RUNS) --vcpus 1
+	$(BUILD)/bench/bench_boot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) --runs $(RUNS) --vcpus 2
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

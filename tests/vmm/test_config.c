@@ -142,6 +142,29 @@ static void test_qemu_version(void)
 	CHECK(qemu_check(fake, err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, "is 7.2") && strstr(err, "needs 10"));
 	unlink(fake);
+
+	/* A good answer is remembered per binary; a replaced binary is asked again. */
+	char cache[700];
+	snprintf(cache, sizeof(cache), "%s/qemu-version", dir);
+	setenv("CUBICLE_CACHE", dir, 1);
+	snprintf(fake, sizeof(fake), "%s/qemu-new", dir);
+	f = fopen(fake, "w");
+	fputs("#!/bin/sh\necho 'QEMU emulator version 10.0.2'\n", f);
+	fclose(f);
+	chmod(fake, 0755);
+	CHECK(qemu_check(fake, err, sizeof(err)) == 0);
+	CHECK(access(cache, R_OK) == 0);
+	CHECK(qemu_check(fake, err, sizeof(err)) == 0);
+	unlink(fake);
+	f = fopen(fake, "w");
+	fputs("#!/bin/sh\necho 'QEMU emulator version 8.2.2 (a downgrade)'\n", f);
+	fclose(f);
+	chmod(fake, 0755);
+	CHECK(qemu_check(fake, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "is 8.2") != NULL);
+	unsetenv("CUBICLE_CACHE");
+	unlink(fake);
+	unlink(cache);
 	rmdir(dir);
 }
 

@@ -47,23 +47,24 @@ uint64_t vu_offered_features(const struct vu_server *vu)
 /* --- socket I/O ------------------------------------------------------------- */
 
 /*
- * Reads the rest of a message that has begun. A front-end that stops halfway
- * for a second has sent a truncated message.
+ * Moves all of buf through the socket, waiting for it when it would block. A
+ * peer that stops halfway through a message for a second has sent a truncated
+ * one (-EPROTO), or is not reading (-ETIMEDOUT).
  */
-static int read_full(int sock, void *buf, size_t len)
+static int io_full(int sock, void *buf, size_t len, bool out)
 {
 	uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = recv(sock, p, len, 0);
+		ssize_t n = out ? send(sock, p, len, MSG_NOSIGNAL) : recv(sock, p, len, 0);
 
-		if (n == 0)
+		if (n == 0 && !out)
 			return -EPROTO;
 		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = sock, .events = POLLIN };
+			struct pollfd pfd = { .fd = sock, .events = out ? POLLOUT : POLLIN };
 
 			if (poll(&pfd, 1, 1000) <= 0)
-				return -EPROTO;
+				return out ? -ETIMEDOUT : -EPROTO;
 			continue;
 		}
 		if (n < 0) {
@@ -112,14 +113,14 @@ int vu_recv(int sock, struct vu_msg *msg, int *fds, int *nfds)
 	if (n == 0)
 		return -EPIPE;
 	ret = -EPROTO;
-	if (n < VU_HDR_SIZE && read_full(sock, (uint8_t *)msg + n, VU_HDR_SIZE - (size_t)n) < 0)
+	if (n < VU_HDR_SIZE && io_full(sock, (uint8_t *)msg + n, VU_HDR_SIZE - (size_t)n, false) < 0)
 		goto out_close_fds;
 	if ((msg->flags & 3) != VU_VERSION)
 		goto out_close_fds;
 	ret = -EMSGSIZE;
 	if (msg->size > sizeof(msg->payload))
 		goto out_close_fds;
-	ret = read_full(sock, &msg->payload, msg->size);
+	ret = io_full(sock, &msg->payload, msg->size, false);
 	if (ret < 0)
 		goto out_close_fds;
 	memset(msg->payload.raw + msg->size, 0, sizeof(msg->payload) - msg->size);
@@ -142,25 +143,7 @@ int vu_send(int sock, const struct vu_msg *msg)
 	/* Header and payload back to back, as on the wire. */
 	memcpy(p, msg, VU_HDR_SIZE);
 	memcpy(p + VU_HDR_SIZE, &msg->payload, msg->size);
-	while (len) {
-		ssize_t n = send(sock, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = sock, .events = POLLOUT };
-
-			if (poll(&pfd, 1, 1000) <= 0)
-				return -ETIMEDOUT;
-			continue;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return io_full(sock, p, len, true);
 }
 
 /* --- rings ------------------------------------------------------------------ */

@@ -13,7 +13,8 @@
 const char vmm_usage[] =
 	"usage: cubicle-vmm --kernel PATH --disk PATH [options]\n"
 	"\n"
-	"Runs one Cubicle sandbox: starts the device host (virtio-rng over vhost-user),\n"
+	"Runs one Cubicle sandbox: starts the device host (virtio-rng, and virtio-vsock\n"
+	"with --vsock, over vhost-user),\n"
 	"launches QEMU's microvm machine with those devices attached and the root disk,\n"
 	"forwards the guest console, and exits when the guest stops.\n"
 	"\n"
@@ -27,6 +28,10 @@ const char vmm_usage[] =
 	"  --engine auto|qemu-tcg|qemu-kvm\n"
 	"                       auto picks KVM only where the CPU has VMX or SVM\n"
 	"                       and /dev/kvm opens (default auto)\n"
+	"  --vsock PATH         virtio-vsock for the guest (CID 3): host programs\n"
+	"                       connect to the unix socket PATH and send\n"
+	"                       \"CONNECT <port>\\n\"; guest connections to the host's\n"
+	"                       port P go to the unix socket PATH_P\n"
 	"  --append ARGS        extra kernel command line\n"
 	"  --qemu PATH          QEMU binary (default qemu-system-x86_64; needs >= 10)\n"
 	"  --help               this text\n"
@@ -74,7 +79,7 @@ const char *vmm_engine_name(enum vmm_engine e)
 int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, size_t errlen)
 {
 	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
-	       O_QEMU, O_HELP };
+	       O_QEMU, O_VSOCK, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "disk", required_argument, NULL, O_DISK },
@@ -84,6 +89,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		{ "engine", required_argument, NULL, O_ENGINE },
 		{ "append", required_argument, NULL, O_APPEND },
 		{ "qemu", required_argument, NULL, O_QEMU },
+		{ "vsock", required_argument, NULL, O_VSOCK },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -125,6 +131,11 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 			break;
 		case O_APPEND: cfg->append = optarg; break;
 		case O_QEMU: cfg->qemu = optarg; break;
+		case O_VSOCK:
+			if (!*optarg)
+				return fail(err, errlen, "--vsock: want a unix socket path");
+			cfg->vsock = optarg;
+			break;
 		case O_HELP: cfg->help = true; return 0;
 		case ':':
 			return fail(err, errlen, "%s needs a value", argv[optind - 1]);

@@ -31,6 +31,7 @@ struct vmm_config {
 	const char *serial;      /* "stdout" or a file path */
 	enum vmm_engine engine;
 	const char *append;      /* extra kernel command line, or NULL */
+	const char *vsock;       /* unix socket for the guest's vsock, or NULL */
 	const char *qemu;        /* QEMU binary */
 	bool help;
 };

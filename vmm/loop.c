@@ -79,6 +79,16 @@ int loop_add(struct loop *loop, int fd, uint32_t events, loop_fn fn, void *opaqu
 	return 0;
 }
 
+int loop_mod(struct loop *loop, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events };
+
+	if (fd < 0 || fd >= loop->nhandlers || !loop->handlers[fd].fn)
+		return -ENOENT;
+	ev.data.u64 = (uint64_t)(uint32_t)fd | ((loop->handlers[fd].gen & 0xffffffffu) << 32);
+	return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
 void loop_del(struct loop *loop, int fd)
 {
 	if (fd < 0 || fd >= loop->nhandlers || !loop->handlers[fd].fn)

@@ -15,6 +15,8 @@ void loop_free(struct loop *loop);
 
 /* Watches fd for events (EPOLLIN...). Returns 0 or -errno; fd stays the caller's. */
 int loop_add(struct loop *loop, int fd, uint32_t events, loop_fn fn, void *opaque);
+/* Changes the events watched for fd. Returns 0 or -errno. */
+int loop_mod(struct loop *loop, int fd, uint32_t events);
 /* Stops watching fd. Safe from inside any callback, including fd's own. */
 void loop_del(struct loop *loop, int fd);
 

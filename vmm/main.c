@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "vhost_user.h"
 #include "virtio_rng.h"
+#include "virtio_vsock.h"
 
 #define CTRL_RBRACKET 0x1d   /* Ctrl-]: leave an interactive console */
 
@@ -200,6 +201,34 @@ static void tty_raw(struct vmm *vmm)
 	}
 }
 
+/*
+ * Carries dev to QEMU over vhost-user on a new socketpair: our end goes to a
+ * back-end on loop, the other is added to the launch as `device`. Takes dev
+ * (freed on failure too). Returns 0 or -errno.
+ */
+static int attach(struct qemu_launch *l, struct vu_server **vu, struct virtio_dev *dev,
+		  const char *device, struct loop *loop)
+{
+	int sv[2];
+
+	if (l->nvu == QEMU_MAX_VHOST_USER ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		vdev_free(dev);
+		return -EMFILE;
+	}
+	*vu = vu_new(dev, sv[0], loop);
+	if (!*vu) {
+		vdev_free(dev);
+		close(sv[0]);
+		close(sv[1]);
+		return -ENOMEM;
+	}
+	(*vu)->on_close = on_vu_close;
+	l->vu[l->nvu].device = device;
+	l->vu[l->nvu++].fd = sv[1];
+	return 0;
+}
+
 static enum vmm_engine resolve_engine(enum vmm_engine want, char *err, size_t errlen)
 {
 	bool kvm = qemu_host_has_kvm();
@@ -219,10 +248,10 @@ int main(int argc, char **argv)
 	struct vmm_config cfg;
 	struct vmm vmm = { .console = -1, .out = -1, .exit_status = VMM_EXIT_ERROR };
 	struct qemu_launch launch = { .cfg = &cfg };
-	struct virtio_dev *rng = NULL;
-	struct vu_server *vu = NULL;
+	struct virtio_dev *rng = NULL, *vsock = NULL;
+	struct vu_server *vu[2] = { NULL, NULL };
 	char err[512] = "";
-	int con[2] = { -1, -1 }, vus[2] = { -1, -1 }, sfd = -1;
+	int con[2] = { -1, -1 }, sfd = -1;
 	char **qargv = NULL;
 	sigset_t mask;
 	pid_t pid;
@@ -262,28 +291,31 @@ int main(int argc, char **argv)
 
 	vmm.loop = loop_new();
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (!vmm.loop || sfd < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, vus) < 0) {
+	if (!vmm.loop || sfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0) {
 		log_msg("cannot set up: %s", strerror(errno));
 		goto out;
 	}
 	rng = rng_new();
-	vu = rng ? vu_new(rng, vus[0], vmm.loop) : NULL;
-	if (!vu) {
-		log_msg("cannot make the virtio-rng device: out of memory");
-		vdev_free(rng);
-		close(vus[0]);
+	if (!rng || attach(&launch, &vu[0], rng, "vhost-user-rng", vmm.loop) < 0) {
+		log_msg("cannot make the virtio-rng device: %s", strerror(ENOMEM));
 		goto out;
 	}
-	vus[0] = -1;                 /* owned by vu now */
-	vu->on_close = on_vu_close;
+	if (cfg.vsock) {
+		vsock = vsock_new(vmm.loop, cfg.vsock, VSOCK_DEFAULT_GUEST_CID, err, sizeof(err));
+		if (!vsock) {
+			log_msg("%s", err);
+			vmm.exit_status = VMM_EXIT_USAGE;
+			goto out;
+		}
+		if (attach(&launch, &vu[1], vsock, "vhost-user-vsock-device", vmm.loop) < 0) {
+			log_msg("cannot make the virtio-vsock device: %s", strerror(ENOMEM));
+			goto out;
+		}
+	}
 
 	vmm.console = con[0];
 	fcntl(vmm.console, F_SETFL, O_NONBLOCK);
 	launch.console_fd = con[1];
-	launch.vu[launch.nvu].device = "vhost-user-rng";
-	launch.vu[launch.nvu++].fd = vus[1];
 	qargv = qemu_argv(&launch);
 	if (!qargv) {
 		log_msg("out of memory");
@@ -299,8 +331,9 @@ int main(int argc, char **argv)
 		loop_add(vmm.loop, STDIN_FILENO, EPOLLIN, on_stdin, &vmm);
 	}
 
-	log_msg("engine %s, %u vCPU, %u MiB; devices: virtio-rng (vhost-user)",
-		vmm_engine_name(launch.engine), cfg.vcpus, cfg.memory_mib);
+	log_msg("engine %s, %u vCPU, %u MiB; devices over vhost-user: virtio-rng%s",
+		vmm_engine_name(launch.engine), cfg.vcpus, cfg.memory_mib,
+		vsock ? ", virtio-vsock" : "");
 	pid = qemu_spawn(&launch, qargv, err, sizeof(err));
 	if (pid < 0) {
 		log_msg("%s", err);
@@ -309,8 +342,10 @@ int main(int argc, char **argv)
 	vmm.qemu = pid;
 	close(con[1]);
 	con[1] = -1;
-	close(vus[1]);
-	vus[1] = -1;
+	for (unsigned int i = 0; i < launch.nvu; i++) {
+		close(launch.vu[i].fd);
+		launch.vu[i].fd = -1;
+	}
 
 	if (loop_run(vmm.loop) < 0)
 		log_msg("event loop failed: %s", strerror(errno));
@@ -319,6 +354,14 @@ int main(int argc, char **argv)
 
 		log_msg("virtio-rng served %llu bytes in %llu requests",
 			(unsigned long long)st.bytes, (unsigned long long)st.requests);
+	}
+	if (vsock) {
+		struct vsock_stats vst = vsock_stats(vsock);
+
+		log_msg("virtio-vsock: %llu connections, %llu bytes to the guest, %llu from it, "
+			"%llu reset", (unsigned long long)vst.connections,
+			(unsigned long long)vst.bytes_to_guest,
+			(unsigned long long)vst.bytes_from_guest, (unsigned long long)vst.resets);
 	}
 
 out:
@@ -329,13 +372,14 @@ out:
 	if (vmm.raw_tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &vmm.saved_tty);
 	qemu_argv_free(qargv);
-	vu_free(vu);
 	for (int i = 0; i < 2; i++) {
+		vu_free(vu[i]);
 		if (con[i] >= 0)
 			close(con[i]);
-		if (vus[i] >= 0)
-			close(vus[i]);
 	}
+	for (unsigned int i = 0; i < launch.nvu; i++)
+		if (launch.vu[i].fd >= 0)
+			close(launch.vu[i].fd);
 	if (sfd >= 0)
 		close(sfd);
 	if (vmm.out > STDOUT_FILENO)

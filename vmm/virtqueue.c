@@ -179,6 +179,13 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
 	return 1;
 }
 
+void vq_unpop(struct virtqueue *vq)
+{
+	vq->last_avail--;
+	if (vq->event_idx)
+		__atomic_store_n(vq->avail_event, vq->last_avail, __ATOMIC_RELEASE);
+}
+
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 {
 	struct vring_used_elem *u;
@@ -227,4 +234,29 @@ uint64_t vq_elem_write(struct vq_elem *elem, const void *buf, uint64_t len)
 		done += n;
 	}
 	return done;
+}
+
+unsigned int vq_iov_slice(const struct iovec *iov, unsigned int n, uint64_t skip,
+			  uint64_t len, struct iovec *out, unsigned int max, uint64_t *got)
+{
+	unsigned int used = 0;
+
+	*got = 0;
+	for (unsigned int i = 0; i < n && used < max && *got < len; i++) {
+		uint64_t seg = iov[i].iov_len;
+
+		if (skip >= seg) {
+			skip -= seg;
+			continue;
+		}
+		seg -= skip;
+		if (seg > len - *got)
+			seg = len - *got;
+		out[used].iov_base = (uint8_t *)iov[i].iov_base + skip;
+		out[used].iov_len = seg;
+		used++;
+		*got += seg;
+		skip = 0;
+	}
+	return used;
 }

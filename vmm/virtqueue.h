@@ -81,6 +81,9 @@ void vq_reset(struct virtqueue *vq, uint16_t base);
  */
 int vq_pop(struct virtqueue *vq, struct vq_elem *elem);
 
+/* Gives back the chain the last vq_pop() took, unused, to be taken again. */
+void vq_unpop(struct virtqueue *vq);
+
 /* Returns head to the used ring with `len` bytes written into its in part. */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
@@ -89,5 +92,13 @@ bool vq_should_notify(struct virtqueue *vq);
 
 /* Copies up to len bytes into elem's writable segments; returns bytes copied. */
 uint64_t vq_elem_write(struct vq_elem *elem, const void *buf, uint64_t len);
+
+/*
+ * Fills out (up to max entries) with the part of the segments [first,
+ * first+n) that lies from byte `skip` on, at most `len` bytes. Returns the
+ * number of entries used; *got says how many bytes they cover.
+ */
+unsigned int vq_iov_slice(const struct iovec *iov, unsigned int n, uint64_t skip,
+			  uint64_t len, struct iovec *out, unsigned int max, uint64_t *got);
 
 #endif

@@ -97,32 +97,38 @@ void loop_del(struct loop *loop, int fd)
 	loop->handlers[fd] = (struct handler){ 0 };
 }
 
-int loop_run(struct loop *loop)
+int loop_poll(struct loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[32];
+	int n = epoll_wait(loop->epfd, evs, 32, timeout_ms), ran = 0;
 
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n && !loop->stop; i++) {
+		int fd = (int)(uint32_t)evs[i].data.u64;
+		uint64_t gen = evs[i].data.u64 >> 32;
+		struct handler *h;
+
+		if (fd >= loop->nhandlers)
+			continue;
+		h = &loop->handlers[fd];
+		/* Removed, or removed and re-added, by an earlier callback. */
+		if (!h->fn || (h->gen & 0xffffffffu) != gen)
+			continue;
+		h->fn(loop, fd, evs[i].events, h->opaque);
+		ran++;
+	}
+	return ran;
+}
+
+int loop_run(struct loop *loop)
+{
 	loop->stop = false;
 	while (!loop->stop) {
-		int n = epoll_wait(loop->epfd, evs, 32, -1);
+		int ret = loop_poll(loop, -1);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n && !loop->stop; i++) {
-			int fd = (int)(uint32_t)evs[i].data.u64;
-			uint64_t gen = evs[i].data.u64 >> 32;
-			struct handler *h;
-
-			if (fd >= loop->nhandlers)
-				continue;
-			h = &loop->handlers[fd];
-			/* Removed, or removed and re-added, by an earlier callback. */
-			if (!h->fn || (h->gen & 0xffffffffu) != gen)
-				continue;
-			h->fn(loop, fd, evs[i].events, h->opaque);
-		}
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }

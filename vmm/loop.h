@@ -20,6 +20,12 @@ int loop_mod(struct loop *loop, int fd, uint32_t events);
 /* Stops watching fd. Safe from inside any callback, including fd's own. */
 void loop_del(struct loop *loop, int fd);
 
+/*
+ * Waits up to timeout_ms (-1: forever) for events and runs their callbacks
+ * once. Returns how many ran, or -errno if epoll fails.
+ */
+int loop_poll(struct loop *loop, int timeout_ms);
+
 /* Runs callbacks until loop_stop(); returns 0, or -errno if epoll fails. */
 int loop_run(struct loop *loop);
 void loop_stop(struct loop *loop);

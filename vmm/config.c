@@ -19,7 +19,10 @@ const char vmm_usage[] =
 	"forwards the guest console, and exits when the guest stops.\n"
 	"\n"
 	"  --kernel PATH        guest kernel (PVH-bootable vmlinux)\n"
-	"  --disk PATH          root disk image (raw ext4); writes are discarded\n"
+	"  --disk PATH          root disk image (raw ext4), never written; without\n"
+	"                       --overlay the guest's writes are discarded at exit\n"
+	"  --overlay PATH       the sandbox's own writable layer (qcow2) over --disk,\n"
+	"                       made if missing; keeps the guest's writes\n"
 	"  --memory MIB         guest memory in MiB (default 512, 64..262144)\n"
 	"  --vcpus N            virtual CPUs (default 1, 1..64)\n"
 	"  --serial stdout|PATH where the guest console goes (default stdout);\n"
@@ -79,7 +82,7 @@ const char *vmm_engine_name(enum vmm_engine e)
 int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, size_t errlen)
 {
 	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
-	       O_QEMU, O_VSOCK, O_HELP };
+	       O_QEMU, O_VSOCK, O_OVERLAY, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "disk", required_argument, NULL, O_DISK },
@@ -90,6 +93,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		{ "append", required_argument, NULL, O_APPEND },
 		{ "qemu", required_argument, NULL, O_QEMU },
 		{ "vsock", required_argument, NULL, O_VSOCK },
+		{ "overlay", required_argument, NULL, O_OVERLAY },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -131,6 +135,11 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 			break;
 		case O_APPEND: cfg->append = optarg; break;
 		case O_QEMU: cfg->qemu = optarg; break;
+		case O_OVERLAY:
+			if (!*optarg)
+				return fail(err, errlen, "--overlay: want a file path");
+			cfg->overlay = optarg;
+			break;
 		case O_VSOCK:
 			if (!*optarg)
 				return fail(err, errlen, "--vsock: want a unix socket path");

@@ -32,6 +32,7 @@ struct vmm_config {
 	enum vmm_engine engine;
 	const char *append;      /* extra kernel command line, or NULL */
 	const char *vsock;       /* unix socket for the guest's vsock, or NULL */
+	const char *overlay;     /* per-sandbox qcow2 layer over disk, or NULL */
 	const char *qemu;        /* QEMU binary */
 	bool help;
 };

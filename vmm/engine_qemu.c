@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,10 @@ char **qemu_argv(const struct qemu_launch *l)
 	add(&s, "-device");
 	add(&s, "isa-debug-exit,iobase=0x%x,iosize=1", QEMU_EXIT_PORT);
 	add(&s, "-drive");
-	add(&s, "id=root,file=%s,format=raw,if=none,snapshot=on,cache=unsafe", cfg->disk);
+	if (cfg->overlay)   /* QEMU opens the backing base read-only */
+		add(&s, "id=root,file=%s,format=qcow2,if=none", cfg->overlay);
+	else
+		add(&s, "id=root,file=%s,format=raw,if=none,snapshot=on,cache=unsafe", cfg->disk);
 	add(&s, "-device");
 	add(&s, "virtio-blk-device,drive=root");
 	for (unsigned int i = 0; i < l->nvu; i++) {
@@ -349,4 +353,86 @@ pid_t qemu_spawn(const struct qemu_launch *l, char **argv, char *err, size_t err
 		return -child_errno;
 	}
 	return pid;
+}
+
+/* Big-endian fields of a qcow2 header (QEMU's docs/interop/qcow2.txt). */
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The backing file a qcow2 image names, into out; -errno if it is not one. */
+static int qcow2_backing(const char *path, char *out, size_t len)
+{
+	uint8_t hdr[20];
+	uint64_t off;
+	uint32_t size;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -EINVAL;
+
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, hdr, sizeof(hdr), 0) != sizeof(hdr) || memcmp(hdr, "QFI\xfb", 4) != 0)
+		goto out_close;
+	off = be64(hdr + 8);
+	size = be32(hdr + 16);
+	if (off == 0 || size == 0 || size >= len)
+		goto out_close;
+	if (pread(fd, out, size, (off_t)off) != (ssize_t)size || strlen(out) > size)
+		goto out_close;
+	out[size] = '\0';
+	ret = 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
+int qemu_prepare_overlay(const char *base, const char *overlay, char *err, size_t errlen)
+{
+	char base_abs[PATH_MAX], backing[PATH_MAX], backing_abs[PATH_MAX];
+	int status, ret;
+	pid_t pid;
+
+	if (!realpath(base, base_abs)) {
+		snprintf(err, errlen, "disk '%s': %s", base, strerror(errno));
+		return -errno;
+	}
+	if (access(overlay, F_OK) == 0) {
+		ret = qcow2_backing(overlay, backing, sizeof(backing));
+		if (ret < 0) {
+			snprintf(err, errlen, "overlay '%s': not a qcow2 image over a base", overlay);
+			return ret;
+		}
+		if (!realpath(backing, backing_abs) || strcmp(backing_abs, base_abs) != 0) {
+			snprintf(err, errlen, "overlay '%s' lies over '%s', not over '%s'", overlay,
+				 backing, base_abs);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp("qemu-img", "qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+		       base_abs, overlay, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "overlay '%s': qemu-img create failed%s", overlay,
+			 WIFEXITED(status) && WEXITSTATUS(status) == 127 ? " (qemu-img not found)" : "");
+		unlink(overlay);
+		return -EIO;
+	}
+	return 0;
 }

@@ -46,6 +46,13 @@ bool qemu_host_has_kvm(void);
  */
 int qemu_check(const char *qemu, char *err, size_t errlen);
 
+/*
+ * Makes the qcow2 overlay over base with qemu-img if it does not exist, or
+ * checks that an existing one lies over base. Returns 0, or -errno with a
+ * one-line reason in err.
+ */
+int qemu_prepare_overlay(const char *base, const char *overlay, char *err, size_t errlen);
+
 /* Parses "QEMU emulator version X.Y.Z..." into major; false if it is not that. */
 bool qemu_parse_version(const char *text, int *major, int *minor);
 

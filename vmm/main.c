@@ -268,6 +268,10 @@ int main(int argc, char **argv)
 		log_msg("%s", err);
 		return VMM_EXIT_USAGE;
 	}
+	if (cfg.overlay && qemu_prepare_overlay(cfg.disk, cfg.overlay, err, sizeof(err)) < 0) {
+		log_msg("%s", err);
+		return VMM_EXIT_USAGE;
+	}
 	if (qemu_check(cfg.qemu, err, sizeof(err)) < 0) {
 		log_msg("%s", err);
 		return VMM_EXIT_ERROR;

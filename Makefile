@@ -42,7 +42,7 @@ kernel: deps
 
 image: deps build
 	@mkdir -p $(GUEST)
-	guest-desktop/build-image.sh $(TEMPLATE) $(BUILD)/guest-desktop/cubicle-init > $(GUEST)/$(TEMPLATE).path.tmp
+	guest-desktop/build-image.sh $(TEMPLATE) $(BUILD)/guest-desktop/cubicle-agent > $(GUEST)/$(TEMPLATE).path.tmp
 	@mv $(GUEST)/$(TEMPLATE).path.tmp $(GUEST)/$(TEMPLATE).path
 
 guest: kernel image

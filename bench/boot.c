@@ -24,7 +24,7 @@
 #include "config.h"
 #include "engine_qemu.h"
 
-#define READY "cubicle-init: ready"
+#define READY "cubicle-agent: ready"
 #define TIMEOUT_MS 300000
 
 static const char usage[] =

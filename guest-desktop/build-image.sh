@@ -2,21 +2,23 @@
 # Builds a guest root image from a template recipe with mmdebstrap and prints
 # the path of the cached ext4 image on stdout (progress goes to stderr).
 #
-# usage: build-image.sh TEMPLATE INIT_BINARY
+# usage: build-image.sh TEMPLATE AGENT_BINARY
 #
-# The image is keyed by a hash of the recipe, this script and the init binary;
+# Every image has cubicle-agent as /sbin/cubicle-agent (the guest's PID 1) and
+# the unprivileged sandbox user `user` (uid 1000, home /home/user).
+# The image is keyed by a hash of the recipe, this script and the agent binary;
 # a hit costs nothing. Packages come from the mirror the host's apt sources use.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../scripts/cache-lib.sh"
 
-usage() { echo "usage: $0 TEMPLATE INIT_BINARY    (templates: $(cd "$here/templates" && ls | sed 's/\.recipe$//' | tr '\n' ' '))"; }
+usage() { echo "usage: $0 TEMPLATE AGENT_BINARY    (templates: $(cd "$here/templates" && ls | sed 's/\.recipe$//' | tr '\n' ' '))"; }
 [ "${1:-}" = "--help" ] && { usage; exit 0; }
 [ $# -eq 2 ] || { usage >&2; exit 2; }
 template=$1 init=$2
 recipe=$here/templates/$template.recipe
 [ -r "$recipe" ] || { echo "image: no template '$template' ($recipe)" >&2; exit 2; }
-[ -x "$init" ] || { echo "image: init binary '$init' missing" >&2; exit 2; }
+[ -x "$init" ] || { echo "image: agent binary '$init' missing" >&2; exit 2; }
 init=$(realpath "$init")
 
 key=$(cache_key "$recipe" "$0" "$init")
@@ -67,7 +69,8 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --variant=minbase --mode=root --fo
 	--dpkgopt='path-exclude=/usr/share/info/*' \
 	--customize-hook='echo cubicle > "$1/etc/hostname"' \
 	--customize-hook='rm -f "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*_Packages' \
-	--customize-hook="install -m 0755 '$init' \"\$1/sbin/cubicle-init\"" \
+	--customize-hook="install -m 0755 '$init' \"\$1/sbin/cubicle-agent\"" \
+	--customize-hook='chroot "$1" useradd --create-home --uid 1000 --user-group --shell /bin/bash user' \
 	bookworm "$work/root" "$sources" 2>&1 |
 	grep --line-buffered -E '^(I|W|E): ' | sed -u "s/^/image: $template: /" >&2
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "image: mmdebstrap failed" >&2; exit 1; }

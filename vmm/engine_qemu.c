@@ -93,7 +93,7 @@ char **qemu_argv(const struct qemu_launch *l)
 	add(&s, "-kernel");
 	add(&s, "%s", cfg->kernel);
 	add(&s, "-append");
-	add(&s, "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/sbin/cubicle-init "
+	add(&s, "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/sbin/cubicle-agent "
 		"panic=-1 reboot=t quiet%s%s", cfg->append ? " " : "",
 	    cfg->append ? cfg->append : "");
 	add(&s, "-chardev");

@@ -79,8 +79,8 @@ int main(int argc, char **argv)
 			    "--engine", "auto", NULL };
 
 	CHECK(vm_start(&vm, vm_argv) == 0);
-	CHECK(vm_expect(&vm, "cubicle-init: hwrng virtio_rng.0", BOOT_TIMEOUT) != NULL);
-	CHECK(vm_expect(&vm, "cubicle-init: ready", BOOT_TIMEOUT) != NULL);
+	CHECK(vm_expect(&vm, "cubicle-agent: hwrng virtio_rng.0", BOOT_TIMEOUT) != NULL);
+	CHECK(vm_expect(&vm, "cubicle-agent: ready", BOOT_TIMEOUT) != NULL);
 	if (check_failed) {
 		fprintf(stderr, "guest did not come up; cubicle-vmm said:\n%s", vm.err_buf);
 		goto out;

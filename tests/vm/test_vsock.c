@@ -288,7 +288,7 @@ int main(int argc, char **argv)
 			    "--memory", "1024", "--vsock", sock_path, NULL };
 
 	CHECK(vm_start(&vm, vm_argv) == 0);
-	if (!vm_expect(&vm, "cubicle-init: ready", 240)) {
+	if (!vm_expect(&vm, "cubicle-agent: ready", 240)) {
 		CHECK(!"guest ready");
 		goto out;
 	}

@@ -22,9 +22,9 @@ static int check_passed, check_failed;
 
 #define RUN(fn)                                                                  \
 	do {                                                                     \
-		int before = check_failed;                                       \
+		int check_before_ = check_failed;                                       \
 		fn();                                                            \
-		printf("%s %s\n", check_failed == before ? "ok  " : "FAIL", #fn); \
+		printf("%s %s\n", check_failed == check_before_ ? "ok  " : "FAIL", #fn); \
 	} while (0)
 
 static inline int check_done(void)

@@ -1,0 +1,438 @@
+/*
+ * cubicle-agent end to end through cubicle-vmm's vsock socket and the host
+ * client library: commands (output, streaming over time, kill, many at once,
+ * stdin, timeout, PTY, attach), files (100 MiB both ways, tree operations,
+ * errors), and two sandboxes over one base image that never see each other's
+ * writes while the base stays byte for byte the same.
+ *
+ * usage: test_agent CUBICLE_VMM GUEST_DIR
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "client.h"
+#include "vmtest.h"
+
+#define BIG (100u << 20)
+
+static char dir[] = "/tmp/cubicle-agent-test-XXXXXX";
+static char vsock[128];
+static char *kernel, *image, *vmm;
+
+struct out {
+	char buf[65536];
+	size_t len;
+	double first_at[64];    /* when each stdout chunk arrived */
+	int chunks;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void collect(void *opaque, int stream, const uint8_t *buf, uint32_t len)
+{
+	struct out *o = opaque;
+
+	if (stream == 1 && o->chunks < 64)
+		o->first_at[o->chunks++] = now();
+	if (o->len + len < sizeof(o->buf)) {
+		memcpy(o->buf + o->len, buf, len);
+		o->len += len;
+		o->buf[o->len] = '\0';
+	}
+}
+
+/* Runs a shell command; returns its exit code, output in *o. */
+static int sh(const char *cmd, struct out *o)
+{
+	struct agent_exec x = { .cmd = cmd, .on_output = collect, .opaque = o };
+	struct agent_exit res;
+	struct agent_error err;
+
+	memset(o, 0, sizeof(*o));
+	if (agent_exec_run(vsock, &x, &res, &err) < 0)
+		return -1000;
+	return res.exit_code;
+}
+
+static void test_commands(void)
+{
+	struct out o;
+	struct agent_exec x = { 0 };
+	struct agent_exit res;
+	struct agent_error err;
+	const char *argv[] = { "uname", "-a", NULL };
+
+	x.argv = argv;
+	x.on_output = collect;
+	x.opaque = &o;
+	memset(&o, 0, sizeof(o));
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0);
+	CHECK(res.exit_code == 0 && strstr(o.buf, "Linux cubicle 6.12"));
+
+	CHECK(sh("seq 1 100 | grep 7 | wc -l", &o) == 0 && strcmp(o.buf, "19\n") == 0);
+	CHECK(sh("id -un; pwd", &o) == 0 && strcmp(o.buf, "user\n/home/user\n") == 0);
+	CHECK(sh("echo out; echo err >&2; exit 7", &o) == 7);
+	CHECK(strstr(o.buf, "out\n") && strstr(o.buf, "err\n"));
+
+	/* env, cwd, user root */
+	const char *env[] = { "GREETING=hi there", NULL };
+	x = (struct agent_exec){ .cmd = "echo \"$GREETING\" $(pwd) $(id -u)", .env = env, .cwd = "/tmp",
+				 .user = "root", .on_output = collect, .opaque = &o };
+	memset(&o, 0, sizeof(o));
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0 && strcmp(o.buf, "hi there /tmp 0\n") == 0);
+
+	/* stdin */
+	x = (struct agent_exec){ .cmd = "tr a-z A-Z", .stdin_data = "shout\n", .stdin_len = 6,
+				 .on_output = collect, .opaque = &o };
+	memset(&o, 0, sizeof(o));
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0 && strcmp(o.buf, "SHOUT\n") == 0);
+
+	/* Errors are answers: an unknown command, a bad cwd, an unknown user. */
+	const char *nope[] = { "no-such-command", NULL };
+	x = (struct agent_exec){ .argv = nope };
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == -EREMOTEIO);
+	CHECK(strcmp(err.code, "ENOENT") == 0 && strstr(err.message, "command not found"));
+	x = (struct agent_exec){ .cmd = "true", .cwd = "/nonexistent" };
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == -EREMOTEIO && strcmp(err.code, "ENOENT") == 0);
+	x = (struct agent_exec){ .cmd = "true", .user = "nobody-here" };
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == -EREMOTEIO && strcmp(err.code, "ESRCH") == 0);
+	/* A shell that cannot find a command says so with 127, like any shell. */
+	CHECK(sh("no-such-command-either", &o) == 127);
+}
+
+/* Lines printed over 2 s arrive over 2 s, not all at the end. */
+static void test_streaming(void)
+{
+	struct out o;
+
+	CHECK(sh("for i in 1 2 3 4 5; do echo line $i; sleep 0.5; done", &o) == 0);
+	CHECK(o.chunks >= 4);
+	if (o.chunks >= 2)
+		CHECK(o.first_at[o.chunks - 1] - o.first_at[0] > 1.5);
+	CHECK(strstr(o.buf, "line 1\n") && strstr(o.buf, "line 5\n"));
+}
+
+static void test_timeout_and_kill(void)
+{
+	struct agent_exec x = { .cmd = "sleep 1000", .timeout_ms = 500 };
+	struct json_object *req, *reply;
+	struct agent_exit res;
+	struct agent_error err;
+	double t0 = now();
+
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0);
+	CHECK(res.timed_out && res.signal == 9 && now() - t0 < 30);
+
+	/* A background command: start, see it in ps, kill it, its stream ends. */
+	x = (struct agent_exec){ .cmd = "sleep 1000" };
+	req = agent_exec_request(&x);
+	int fd = agent_connect(vsock, AGENT_PORT);
+	CHECK(fd >= 0 && agent_request(fd, req, &reply, &err) == 0);
+	json_object_put(req);
+	struct json_object *v;
+	int pid = json_object_object_get_ex(reply, "pid", &v) ? json_object_get_int(v) : 0;
+	json_object_put(reply);
+	CHECK(pid > 1);
+
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("ps"));
+	CHECK(agent_call(vsock, req, &reply, &err) == 0);
+	CHECK(strstr(json_object_to_json_string(reply), "sleep 1000") != NULL);
+	json_object_put(req);
+	json_object_put(reply);
+
+	/* Reattach from a second connection, then kill it from a third. */
+	int fd2 = agent_connect(vsock, AGENT_PORT);
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("attach"));
+	json_object_object_add(req, "pid", json_object_new_int(pid));
+	CHECK(fd2 >= 0 && agent_request(fd2, req, &reply, &err) == 0);
+	json_object_put(req);
+	json_object_put(reply);
+
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("kill"));
+	json_object_object_add(req, "pid", json_object_new_int(pid));
+	CHECK(agent_call(vsock, req, &reply, &err) == 0);
+	json_object_put(reply);
+	CHECK(agent_exec_follow(fd, NULL, &res) == 0 && res.signal == 9);
+	CHECK(agent_exec_follow(fd2, NULL, &res) == 0 && res.signal == 9);
+	close(fd);
+	close(fd2);
+	/* Gone now: killing it again is an error answer. */
+	CHECK(agent_call(vsock, req, &reply, &err) == -EREMOTEIO && strcmp(err.code, "ESRCH") == 0);
+	json_object_put(reply);
+	json_object_put(req);
+}
+
+static void *one_of_many(void *arg)
+{
+	struct out *o = arg;
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "sleep 0.3; echo job-%d", o->chunks);
+	int n = o->chunks;
+	o->chunks = sh(cmd, o) == 0 ? n : -1;
+	return NULL;
+}
+
+static void test_many_at_once(void)
+{
+	static struct out o[20];
+	pthread_t t[20];
+
+	for (int i = 0; i < 20; i++) {
+		o[i].chunks = i;
+		pthread_create(&t[i], NULL, one_of_many, &o[i]);
+	}
+	for (int i = 0; i < 20; i++) {
+		char want[16];
+
+		pthread_join(t[i], NULL);
+		snprintf(want, sizeof(want), "job-%d\n", i);
+		CHECK(strcmp(o[i].buf, want) == 0);
+	}
+}
+
+static void test_pty(void)
+{
+	struct out o;
+	struct agent_exec x = { .cmd = "tty; stty size; test -t 0 && echo interactive",
+				.pty = true, .on_output = collect, .opaque = &o };
+	struct agent_exit res;
+	struct agent_error err;
+
+	memset(&o, 0, sizeof(o));
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0 && res.exit_code == 0);
+	CHECK(strstr(o.buf, "/dev/pts/") && strstr(o.buf, "24 80") && strstr(o.buf, "interactive"));
+}
+
+static void sha256_file(const char *path, char out[65])
+{
+	char cmd[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+	p = popen(cmd, "r");
+	out[0] = '\0';
+	if (p && fscanf(p, "%64s", out) != 1)
+		out[0] = '\0';
+	if (p)
+		pclose(p);
+}
+
+static void test_big_file(void)
+{
+	char src[256], back[256], a[65], b[65];
+	struct agent_error err;
+	struct out o;
+	long long n = 0;
+	uint8_t *buf = malloc(1 << 20);
+	int fd;
+
+	snprintf(src, sizeof(src), "%s/big.src", dir);
+	snprintf(back, sizeof(back), "%s/big.back", dir);
+	fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	for (unsigned int i = 0; i < BIG >> 20; i++) {
+		getrandom(buf, 1 << 20, 0);
+		CHECK(write(fd, buf, 1 << 20) == 1 << 20);
+	}
+	close(fd);
+	free(buf);
+	sha256_file(src, a);
+
+	fd = open(src, O_RDONLY);
+	CHECK(agent_file_write(vsock, "/home/user/big.bin", fd, 0600, &n, &err) == 0 && n == BIG);
+	close(fd);
+	CHECK(sh("stat -c '%s %U %a' /home/user/big.bin; sha256sum < /home/user/big.bin", &o) == 0);
+	CHECK(strstr(o.buf, "104857600 user 600") && strstr(o.buf, a));
+
+	fd = open(back, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(agent_file_read(vsock, "/home/user/big.bin", fd, &n, &err) == 0 && n == BIG);
+	close(fd);
+	sha256_file(back, b);
+	CHECK(a[0] && strcmp(a, b) == 0);
+	unlink(src);
+	unlink(back);
+	CHECK(sh("rm /home/user/big.bin", &o) == 0);
+}
+
+static struct json_object *file_req(const char *op, const char *k1, const char *v1,
+				    const char *k2, const char *v2)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "op", json_object_new_string(op));
+	json_object_object_add(r, k1, json_object_new_string(v1));
+	if (k2)
+		json_object_object_add(r, k2, json_object_new_string(v2));
+	return r;
+}
+
+/* Calls op; returns 0 or -EREMOTEIO with err.code; *reply_out if wanted. */
+static int fop(struct json_object *req, struct agent_error *err, struct json_object **out)
+{
+	struct json_object *reply = NULL;
+	int ret = agent_call(vsock, req, &reply, err);
+
+	json_object_put(req);
+	if (out)
+		*out = reply;
+	else
+		json_object_put(reply);
+	return ret;
+}
+
+static void test_tree(void)
+{
+	struct agent_error err;
+	struct json_object *reply, *v;
+	struct out o;
+
+	CHECK(fop(file_req("mkdir", "path", "a/b/c", NULL, NULL), &err, NULL) == 0);
+	CHECK(fop(file_req("mkdir", "path", "/home/user/a/b/c", NULL, NULL), &err, NULL) == 0);
+	CHECK(sh("echo x > a/b/c/f.txt", &o) == 0);
+	CHECK(fop(file_req("list", "path", "/home/user/a", NULL, NULL), &err, &reply) == 0);
+	CHECK(json_object_object_get_ex(reply, "entries", &v) && json_object_array_length(v) == 1);
+	json_object_put(reply);
+	struct json_object *deep = file_req("list", "path", "a", NULL, NULL);
+	json_object_object_add(deep, "depth", json_object_new_int(5));
+	CHECK(fop(deep, &err, &reply) == 0);
+	CHECK(strstr(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_NOSLASHESCAPE),
+		     "b/c/f.txt") != NULL);
+	json_object_put(reply);
+	CHECK(fop(file_req("stat", "path", "a/b/c/f.txt", NULL, NULL), &err, &reply) == 0);
+	CHECK(json_object_object_get_ex(reply, "size", &v) && json_object_get_int(v) == 2);
+	CHECK(json_object_object_get_ex(reply, "type", &v) && !strcmp(json_object_get_string(v), "file"));
+	json_object_put(reply);
+	CHECK(fop(file_req("rename", "from", "a/b", "to", "a/moved"), &err, NULL) == 0);
+	CHECK(fop(file_req("exists", "path", "a/moved/c/f.txt", NULL, NULL), &err, &reply) == 0);
+	CHECK(json_object_object_get_ex(reply, "exists", &v) && json_object_get_boolean(v));
+	json_object_put(reply);
+	/* Not empty: a plain remove fails; a recursive one works. */
+	CHECK(fop(file_req("remove", "path", "a", NULL, NULL), &err, NULL) == -EREMOTEIO &&
+	      strcmp(err.code, "ENOTEMPTY") == 0);
+	struct json_object *rr = file_req("remove", "path", "a", NULL, NULL);
+	json_object_object_add(rr, "recursive", json_object_new_boolean(1));
+	CHECK(fop(rr, &err, NULL) == 0);
+	CHECK(fop(file_req("exists", "path", "a", NULL, NULL), &err, &reply) == 0);
+	CHECK(json_object_object_get_ex(reply, "exists", &v) && !json_object_get_boolean(v));
+	json_object_put(reply);
+
+	/* Errors: missing file, permission denied, bad path, unknown op. */
+	CHECK(fop(file_req("read", "path", "/no/such/file", NULL, NULL), &err, NULL) == -EREMOTEIO &&
+	      strcmp(err.code, "ENOENT") == 0 && strstr(err.message, "/no/such/file"));
+	CHECK(fop(file_req("write", "path", "/etc/shadow", NULL, NULL), &err, NULL) == -EREMOTEIO &&
+	      strcmp(err.code, "EACCES") == 0);
+	CHECK(fop(file_req("stat", "path", "", NULL, NULL), &err, NULL) == -EREMOTEIO &&
+	      strcmp(err.code, "EINVAL") == 0);
+	CHECK(fop(file_req("frobnicate", "path", "/", NULL, NULL), &err, NULL) == -EREMOTEIO &&
+	      strcmp(err.code, "EOPNOTSUPP") == 0);
+}
+
+/* Boots a sandbox with its own overlay on the shared base. */
+static bool boot(struct vm *vm, const char *overlay, const char *sock)
+{
+	char *argv[] = { vmm, "--kernel", kernel, "--disk", image, "--overlay", (char *)overlay,
+			 "--vsock", (char *)sock, "--vcpus", "2", "--memory", "1024", NULL };
+
+	if (vm_start(vm, argv) < 0 || !vm_expect(vm, "cubicle-agent: ready", 240))
+		return false;
+	return agent_wait_ready(sock, 30000) == 0;
+}
+
+static void power_off(struct vm *vm)
+{
+	struct json_object *req = json_object_new_object(), *reply;
+
+	json_object_object_add(req, "op", json_object_new_string("poweroff"));
+	CHECK(agent_call(vsock, req, &reply, NULL) == 0);
+	json_object_put(req);
+	json_object_put(reply);
+	CHECK(vm_wait(vm, 60) == 0);
+}
+
+static void test_second_sandbox(void)
+{
+	char overlay_b[256], sock_b[128], *save = strdup(vsock);
+	struct vm b;
+	struct out o;
+
+	snprintf(overlay_b, sizeof(overlay_b), "%s/b.qcow2", dir);
+	snprintf(sock_b, sizeof(sock_b), "%s/b.sock", dir);
+	CHECK(boot(&b, overlay_b, sock_b));
+	snprintf(vsock, sizeof(vsock), "%s", sock_b);
+	/* b does not see what a wrote, and writes its own. */
+	CHECK(sh("test ! -e /home/user/mark-a && echo b > /home/user/mark-b", &o) == 0);
+	power_off(&b);
+	vm_free(&b);
+	snprintf(vsock, sizeof(vsock), "%s", save);
+	free(save);
+	CHECK(sh("cat /home/user/mark-a; test ! -e /home/user/mark-b", &o) == 0 &&
+	      strcmp(o.buf, "a\n") == 0);
+}
+
+int main(int argc, char **argv)
+{
+	char kfile[4096], ifile[4096], overlay_a[256], before[65], after[65];
+	struct vm a;
+	struct out o;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s CUBICLE_VMM GUEST_DIR\n", argv[0]);
+		return 2;
+	}
+	vmm = argv[1];
+	snprintf(kfile, sizeof(kfile), "%s/kernel.path", argv[2]);
+	snprintf(ifile, sizeof(ifile), "%s/minimal.path", argv[2]);
+	kernel = vm_read_path_file(kfile);
+	image = vm_read_path_file(ifile);
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(vsock, sizeof(vsock), "%s/a.sock", dir);
+	snprintf(overlay_a, sizeof(overlay_a), "%s/a.qcow2", dir);
+	sha256_file(image, before);
+
+	if (!boot(&a, overlay_a, vsock)) {
+		CHECK(!"sandbox a ready");
+		fprintf(stderr, "cubicle-vmm said:\n%s", a.err_buf);
+		vm_free(&a);
+		return check_done();
+	}
+	RUN(test_commands);
+	RUN(test_streaming);
+	RUN(test_timeout_and_kill);
+	RUN(test_many_at_once);
+	RUN(test_pty);
+	RUN(test_big_file);
+	RUN(test_tree);
+	CHECK(sh("echo a > /home/user/mark-a", &o) == 0);
+	RUN(test_second_sandbox);
+	power_off(&a);
+	if (check_failed)
+		fprintf(stderr, "cubicle-vmm said:\n%s", a.err_buf);
+	vm_free(&a);
+
+	sha256_file(image, after);
+	CHECK(before[0] && strcmp(before, after) == 0);    /* the base never changes */
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+	free(kernel);
+	free(image);
+	return check_done();
+}

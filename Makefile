@@ -60,11 +60,13 @@ test: deps build build-asan guest
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
-# Figures for bench/RESULTS.md: boot time against plain QEMU, device host RSS.
+# Figures for bench/RESULTS.md: boot time against plain QEMU, device host RSS,
+# agent round trips and file throughput.
 RUNS ?= 10
 bench: deps build guest
 	$(BUILD)/bench/bench_boot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) --runs $(RUNS) --vcpus 1
 	$(BUILD)/bench/bench_boot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) --runs $(RUNS) --vcpus 2
+	$(BUILD)/bench/bench_agent --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

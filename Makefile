@@ -47,9 +47,24 @@ image: deps build
 
 guest: kernel image
 
+# Boots the minimal sandbox (its own overlay on the shared base image), shows
+# its console, runs a command through the agent, then opens a shell in it as
+# `user`; leaving the shell powers the sandbox off.
+RUN_DIR := $(BUILD)/run
+CTL = $(BUILD)/guest-desktop/cubicle-ctl --vsock $(RUN_DIR)/vsock
 run: deps build guest
-	$(BUILD)/vmm/cubicle-vmm --kernel "$$(cat $(GUEST)/kernel.path)" \
-		--disk "$$(cat $(GUEST)/$(TEMPLATE).path)" --vcpus 2
+	@mkdir -p $(RUN_DIR) && rm -f $(RUN_DIR)/overlay.qcow2 $(RUN_DIR)/console.log
+	@$(BUILD)/vmm/cubicle-vmm --kernel "$$(cat $(GUEST)/kernel.path)" \
+		--disk "$$(cat $(GUEST)/$(TEMPLATE).path)" --overlay $(RUN_DIR)/overlay.qcow2 \
+		--vsock $(RUN_DIR)/vsock --serial $(RUN_DIR)/console.log --vcpus 2 --memory 1024 \
+		--append cubicle.noshell </dev/null & vmm=$$!; \
+	if $(CTL) wait 120; then \
+		echo "--- guest console ($(RUN_DIR)/console.log)"; cat $(RUN_DIR)/console.log; \
+		echo "--- through the agent: uname -a; id; df -h /"; \
+		$(CTL) exec 'uname -a; id; df -h /'; \
+		echo "--- a shell in the sandbox as user; exit or Ctrl-D powers it off"; \
+		$(CTL) shell; $(CTL) poweroff; \
+	fi; wait $$vmm
 
 # The whole suite twice: under ASan+UBSan (the device host serving real
 # guests included), then on the normal build. Both boot real guests.

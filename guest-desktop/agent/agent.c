@@ -319,6 +319,18 @@ out:
 	return NULL;
 }
 
+/*
+ * A bigger receive window than vsock's 256 KiB default, so a host streaming a
+ * file does not stall on credit updates between packets.
+ */
+static void set_window(int fd)
+{
+	unsigned long long size = 4ull << 20;
+
+	setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, &size, sizeof(size));
+	setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &size, sizeof(size));
+}
+
 static int listen_vsock(void)
 {
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
@@ -376,6 +388,7 @@ int main(void)
 			continue;
 		}
 		c->fd = cfd;
+		set_window(cfd);
 		if (pthread_create(&tid, &attr, serve, c) != 0) {
 			close(cfd);
 			free(c);

@@ -345,6 +345,62 @@ static void test_tree(void)
 	      strcmp(err.code, "EOPNOTSUPP") == 0);
 }
 
+/* Sends raw bytes as a first message; returns the agent's error code, or "". */
+static void raw_request(uint8_t type, const char *payload, char *code, size_t len)
+{
+	int fd = agent_connect(vsock, AGENT_PORT);
+	uint8_t *buf = NULL, t;
+	uint32_t cap = 0, n;
+	struct json_object *o, *v;
+
+	code[0] = '\0';
+	if (fd < 0 || frame_send(fd, type, payload, (uint32_t)strlen(payload)) < 0 ||
+	    frame_recv(fd, &t, &buf, &cap, &n) < 0 || t != FRAME_JSON) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return;
+	}
+	o = json_tokener_parse((char *)buf);
+	if (o && json_object_object_get_ex(o, "code", &v))
+		snprintf(code, len, "%s", json_object_get_string(v));
+	json_object_put(o);
+	free(buf);
+	close(fd);
+}
+
+/* Malformed requests get an answer or a closed connection, never a dead agent. */
+static void test_bad_requests(void)
+{
+	char code[32];
+	int fd;
+
+	raw_request(FRAME_DATA, "not a request", code, sizeof(code));
+	CHECK(strcmp(code, "EPROTO") == 0);
+	raw_request(FRAME_JSON, "{\"op\":", code, sizeof(code));
+	CHECK(strcmp(code, "EPROTO") == 0);
+	raw_request(FRAME_JSON, "[1,2]", code, sizeof(code));
+	CHECK(strcmp(code, "EPROTO") == 0);
+	raw_request(FRAME_JSON, "{\"op\":\"exec\",\"argv\":\"ls\"}", code, sizeof(code));
+	CHECK(strcmp(code, "EINVAL") == 0);
+	raw_request(FRAME_JSON, "{\"op\":\"exec\",\"argv\":[1,2]}", code, sizeof(code));
+	CHECK(strcmp(code, "EINVAL") == 0);
+	raw_request(FRAME_JSON, "{\"op\":\"kill\",\"pid\":1}", code, sizeof(code));
+	CHECK(strcmp(code, "ESRCH") == 0);       /* only the agent's own commands */
+	/* A frame header promising 2 GiB: the agent hangs up. */
+	fd = agent_connect(vsock, AGENT_PORT);
+	CHECK(fd >= 0 && write(fd, "\xff\xff\xff\x7fJ", 5) == 5);
+	char c;
+	CHECK(read(fd, &c, 1) == 0);
+	close(fd);
+	/* A client that connects and leaves. */
+	fd = agent_connect(vsock, AGENT_PORT);
+	close(fd);
+	/* Still serving. */
+	struct out o;
+	CHECK(sh("echo alive", &o) == 0 && strcmp(o.buf, "alive\n") == 0);
+}
+
 /* Boots a sandbox with its own overlay on the shared base. */
 static bool boot(struct vm *vm, const char *overlay, const char *sock)
 {
@@ -420,6 +476,7 @@ int main(int argc, char **argv)
 	RUN(test_pty);
 	RUN(test_big_file);
 	RUN(test_tree);
+	RUN(test_bad_requests);
 	CHECK(sh("echo a > /home/user/mark-a", &o) == 0);
 	RUN(test_second_sandbox);
 	power_off(&a);

@@ -144,8 +144,12 @@ int main(int argc, char **argv)
 		struct agent_error err;
 		double t0 = now_ms();
 
-		if (agent_exec_run(sock, &x, &res, &err) < 0 || res.exit_code != 0) {
-			fprintf(stderr, "bench_agent: true failed\n");
+		int ret = agent_exec_run(sock, &x, &res, &err);
+
+		if (ret < 0 || res.exit_code != 0) {
+			fprintf(stderr, "bench_agent: call %d: true failed: %s (exit %d, signal %d)\n", i,
+				ret == -EREMOTEIO ? err.message : ret < 0 ? strerror(-ret) : "no error",
+				res.exit_code, res.signal);
 			return 1;
 		}
 		rt[i] = now_ms() - t0;

@@ -45,6 +45,7 @@ struct proc {
 	pthread_mutex_t lock;       /* attached[], in_fd, writes to attached fds */
 	int attached[MAX_ATTACHED];
 	int nattached;
+	char *final;                /* the final status frame, once sent */
 	int refs;                   /* relay thread + connection threads */
 	struct proc *next;
 };
@@ -77,6 +78,7 @@ static void proc_put(struct proc *p)
 	close(p->done_efd);
 	pthread_mutex_destroy(&p->lock);
 	free(p->desc);
+	free(p->final);
 	free(p);
 }
 
@@ -137,11 +139,14 @@ static void detach(struct proc *p, int fd)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * Sends the final status to everyone attached and keeps it, so a connection
+ * that attaches after the end (a command as quick as `true` ends before its
+ * starter is attached) still gets it. Detaches everyone.
+ */
 static void send_status(struct proc *p)
 {
 	struct json_object *o = json_object_new_object();
-	const char *s;
-	size_t len;
 
 	json_object_object_add(o, "pid", json_object_new_int(p->pid));
 	if (WIFSIGNALED(p->status)) {
@@ -151,8 +156,13 @@ static void send_status(struct proc *p)
 		json_object_object_add(o, "exit", json_object_new_int(WEXITSTATUS(p->status)));
 	}
 	json_object_object_add(o, "timed_out", json_object_new_boolean(p->timed_out));
-	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	broadcast(p, FRAME_JSON, s, (uint32_t)len);
+	pthread_mutex_lock(&p->lock);
+	p->final = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	for (int i = 0; i < p->nattached && p->final; i++)
+		frame_send(p->attached[i], FRAME_JSON, p->final, (uint32_t)strlen(p->final));
+	p->nattached = 0;
+	pthread_mutex_unlock(&p->lock);
 	json_object_put(o);
 }
 
@@ -220,9 +230,6 @@ static void *relay(void *arg)
 	}
 	pthread_mutex_unlock(&table_lock);
 	send_status(p);
-	pthread_mutex_lock(&p->lock);
-	p->nattached = 0;
-	pthread_mutex_unlock(&p->lock);
 	(void)!write(p->done_efd, &one, sizeof(one));
 	proc_put(p);
 	return NULL;
@@ -589,8 +596,11 @@ static void follow(struct conn *c, struct proc *p)
 	detach(p, c->fd);
 }
 
-/* Replies {"ok":true,"pid":N} and attaches c, in that order for the client. */
-static void attach_conn(struct conn *c, struct proc *p)
+/*
+ * Replies {"ok":true,"pid":N} and attaches c, in that order for the client;
+ * false (with an error answer) if too many follow the command already.
+ */
+static bool attach_conn(struct conn *c, struct proc *p)
 {
 	struct json_object *o = json_object_new_object();
 	size_t len;
@@ -600,10 +610,21 @@ static void attach_conn(struct conn *c, struct proc *p)
 	json_object_object_add(o, "pid", json_object_new_int(p->pid));
 	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	pthread_mutex_lock(&p->lock);
-	if (frame_send(c->fd, FRAME_JSON, s, (uint32_t)len) == 0 && p->nattached < MAX_ATTACHED)
-		p->attached[p->nattached++] = c->fd;
+	if (!p->final && p->nattached == MAX_ATTACHED) {
+		pthread_mutex_unlock(&p->lock);
+		json_object_put(o);
+		reply_err(c, EBUSY, "%d connections follow pid %d already", MAX_ATTACHED, p->pid);
+		return false;
+	}
+	if (frame_send(c->fd, FRAME_JSON, s, (uint32_t)len) == 0) {
+		if (p->final)       /* it ended already */
+			frame_send(c->fd, FRAME_JSON, p->final, (uint32_t)strlen(p->final));
+		else
+			p->attached[p->nattached++] = c->fd;
+	}
 	pthread_mutex_unlock(&p->lock);
 	json_object_put(o);
+	return true;
 }
 
 void op_exec(struct conn *c, struct json_object *req)
@@ -638,8 +659,8 @@ void op_exec(struct conn *c, struct json_object *req)
 		else
 			reply_err(c, err, "cannot run %s", s.argv[0]);
 	} else {
-		attach_conn(c, p);
-		follow(c, p);
+		if (attach_conn(c, p))
+			follow(c, p);
 		proc_put(p);
 	}
 	strv_free(s.argv);
@@ -654,8 +675,8 @@ void op_attach(struct conn *c, struct json_object *req)
 		reply_err(c, ESRCH, "no running command with pid %lld", jint(req, "pid", 0));
 		return;
 	}
-	attach_conn(c, p);
-	follow(c, p);
+	if (attach_conn(c, p))
+		follow(c, p);
 	proc_put(p);
 }
 

@@ -209,6 +209,20 @@ static void test_many_at_once(void)
 	}
 }
 
+/* Commands that end before their connection is attached still report. */
+static void test_quick_commands(void)
+{
+	const char *argv[] = { "true", NULL };
+	struct agent_exec x = { .argv = argv };
+	struct agent_exit res;
+	struct agent_error err;
+	int ok = 0;
+
+	for (int i = 0; i < 300; i++)
+		ok += agent_exec_run(vsock, &x, &res, &err) == 0 && res.exit_code == 0;
+	CHECK(ok == 300);
+}
+
 static void test_pty(void)
 {
 	struct out o;
@@ -473,6 +487,7 @@ int main(int argc, char **argv)
 	RUN(test_streaming);
 	RUN(test_timeout_and_kill);
 	RUN(test_many_at_once);
+	RUN(test_quick_commands);
 	RUN(test_pty);
 	RUN(test_big_file);
 	RUN(test_tree);

@@ -79,7 +79,12 @@ char **qemu_argv(const struct qemu_launch *l)
 	add(&s, "-accel");
 	add(&s, kvm ? "kvm" : "tcg,thread=multi");
 	add(&s, "-cpu");
-	add(&s, kvm ? "host" : "max");
+	/*
+	 * Under TCG, `rep movsb` runs an iteration per byte; without ERMS/FSRM the
+	 * guest's kernel and libc copy with wide moves instead: file transfers
+	 * through the agent go from 78 to 118 MiB/s in and 130 to 285 MiB/s out.
+	 */
+	add(&s, kvm ? "host" : "max,-erms,-fsrm");
 	add(&s, "-smp");
 	add(&s, "%u", cfg->vcpus);
 	add(&s, "-m");

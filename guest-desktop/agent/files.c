@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,13 +131,112 @@ static int make_parents(const char *path)
 	return 0;
 }
 
+/*
+ * Receiving and writing overlap: the connection thread takes frames into one
+ * slot while a writer thread puts the other into the file, so the two copies
+ * a byte costs in the guest (socket to user, user to page cache) run on two
+ * vCPUs.
+ */
+#define SLOTS 2
+
+struct writer {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	int fd;
+	struct slot {
+		uint8_t *buf;
+		uint32_t cap, len;
+		bool full;
+	} slot[SLOTS];
+	unsigned int next_write;
+	bool done;
+	int err;                    /* first write error, as errno */
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->m);
+	for (;;) {
+		struct slot *sl = &w->slot[w->next_write];
+
+		while (!sl->full && !w->done)
+			pthread_cond_wait(&w->cv, &w->m);
+		if (!sl->full)
+			break;
+		pthread_mutex_unlock(&w->m);
+		for (uint32_t off = 0; off < sl->len && !w->err;) {
+			ssize_t n = write(w->fd, sl->buf + off, sl->len - off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				w->err = errno;
+			else
+				off += (uint32_t)n;
+		}
+		pthread_mutex_lock(&w->m);
+		sl->full = false;
+		w->next_write = (w->next_write + 1) % SLOTS;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->m);
+	return NULL;
+}
+
+/* Receives D frames until Z into the file; 0, or -errno (a write error is positive errno in *werr). */
+static int receive_into(struct conn *c, int fd, long long *total, int *werr)
+{
+	struct writer w = { .m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .fd = fd };
+	unsigned int next_fill = 0;
+	pthread_t tid;
+	int ret = 0;
+
+	if (pthread_create(&tid, NULL, writer_main, &w) != 0)
+		return -EAGAIN;
+	for (;;) {
+		struct slot *sl = &w.slot[next_fill];
+		uint8_t type;
+
+		pthread_mutex_lock(&w.m);
+		while (sl->full)
+			pthread_cond_wait(&w.cv, &w.m);
+		pthread_mutex_unlock(&w.m);
+		if (w.err)
+			break;
+		ret = frame_recv(c->fd, &type, &sl->buf, &sl->cap, &sl->len);
+		if (ret < 0 || type == FRAME_END)
+			break;
+		if (type != FRAME_DATA) {
+			ret = -EPROTO;
+			break;
+		}
+		*total += sl->len;
+		pthread_mutex_lock(&w.m);
+		sl->full = true;
+		pthread_cond_broadcast(&w.cv);
+		pthread_mutex_unlock(&w.m);
+		next_fill = (next_fill + 1) % SLOTS;
+	}
+	pthread_mutex_lock(&w.m);
+	w.done = true;
+	pthread_cond_broadcast(&w.cv);
+	pthread_mutex_unlock(&w.m);
+	pthread_join(tid, NULL);
+	for (int i = 0; i < SLOTS; i++)
+		free(w.slot[i].buf);
+	*werr = w.err;
+	return ret;
+}
+
 static void do_write(struct conn *c, const char *path, struct json_object *req)
 {
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (jbool(req, "append", false) ? O_APPEND : O_TRUNC);
 	mode_t mode = (mode_t)jint(req, "mode", 0644) & 07777;
 	long long total = 0;
 	struct json_object *o;
-	int fd, ret;
+	int fd, ret, werr = 0;
 
 	if (jbool(req, "parents", true) && (ret = make_parents(path)) < 0) {
 		reply_err(c, -ret, "making the folders of %s", path);
@@ -147,45 +247,24 @@ static void do_write(struct conn *c, const char *path, struct json_object *req)
 		reply_err(c, errno, "%s", path);
 		return;
 	}
-	if (reply_ok(c, NULL) < 0)
-		goto out_close;
-	for (;;) {
-		uint8_t type;
-		uint32_t len;
-
-		ret = frame_recv(c->fd, &type, &c->buf, &c->cap, &len);
-		if (ret < 0)
-			goto out_close;          /* the client left: keep what came */
-		if (type == FRAME_END)
-			break;
-		if (type != FRAME_DATA) {
-			reply_err(c, EPROTO, "writing %s: expected data frames", path);
-			goto out_close;
-		}
-		for (uint32_t off = 0; off < len;) {
-			ssize_t n = write(fd, c->buf + off, len - off);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				reply_err(c, errno, "writing %s", path);
-				goto out_close;
-			}
-			off += (uint32_t)n;
-		}
-		total += len;
-	}
-	if (close(fd) < 0) {
-		reply_err(c, errno, "writing %s", path);
+	if (reply_ok(c, NULL) < 0) {
+		close(fd);
 		return;
 	}
+	ret = receive_into(c, fd, &total, &werr);
+	if (close(fd) < 0 && !werr)
+		werr = errno;
+	if (werr) {
+		reply_err(c, werr, "writing %s", path);
+		return;
+	}
+	if (ret == -EPROTO)
+		reply_err(c, EPROTO, "writing %s: expected data frames", path);
+	if (ret < 0)
+		return;          /* the client left: what came stays written */
 	o = json_object_new_object();
 	json_object_object_add(o, "size", json_object_new_int64(total));
 	reply_ok(c, o);
-	return;
-
-out_close:
-	close(fd);
 }
 
 static void list_dir(const char *dir, const char *rel, int depth, struct json_object *out)

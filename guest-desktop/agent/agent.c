@@ -4,6 +4,7 @@
  * every child, runs a shell on the console for people, and powers the
  * machine off on request or when that shell ends.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -240,6 +241,48 @@ static pid_t start_console_shell(void)
 	_exit(127);
 }
 
+/*
+ * What the template asks to start: every executable in START_DIR, in name
+ * order, as root, in the background, its output on the console. They start
+ * after `ready`, so they never delay the agent. The reaper collects them.
+ */
+#define START_DIR "/etc/cubicle/start.d"
+
+static int not_hidden(const struct dirent *e)
+{
+	return e->d_name[0] != '.';
+}
+
+static void start_template_services(void)
+{
+	struct dirent **names;
+	int n = scandir(START_DIR, &names, not_hidden, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), START_DIR "/%s", names[i]->d_name);
+		if (access(path, X_OK) == 0) {
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				sigset_t none;
+
+				sigemptyset(&none);
+				sigprocmask(SIG_SETMASK, &none, NULL);
+				signal(SIGPIPE, SIG_DFL);
+				setsid();
+				execl(path, path, (char *)NULL);
+				_exit(127);
+			}
+			say("started %s%s", path, pid < 0 ? " (fork failed)" : "");
+		}
+		free(names[i]);
+	}
+	if (n > 0)
+		free(names);
+}
+
 /* PID 1 reaps everything; commands the agent started are told their status. */
 static void *reaper(void *arg)
 {
@@ -368,6 +411,7 @@ int main(void)
 	say("ready");
 	if (cmdline_has("cubicle.once"))
 		power_off();
+	start_template_services();
 	if (!cmdline_has("cubicle.noshell"))
 		console_shell = start_console_shell();
 

@@ -236,6 +236,29 @@ static void test_pty(void)
 	CHECK(strstr(o.buf, "/dev/pts/") && strstr(o.buf, "24 80") && strstr(o.buf, "interactive"));
 }
 
+/* A PTY command sees the size the host sets while it runs. */
+static void test_pty_resize(void)
+{
+	struct agent_exec x = { .cmd = "sleep 1; stty size", .pty = true };
+	struct json_object *req = agent_exec_request(&x), *reply = NULL;
+	struct agent_error err;
+	struct agent_exit res;
+	struct out o;
+	int fd = agent_connect(vsock, AGENT_PORT);
+	const char *resize = "{\"op\":\"resize\",\"rows\":40,\"cols\":100}";
+
+	memset(&o, 0, sizeof(o));
+	CHECK(fd >= 0 && agent_request(fd, req, &reply, &err) == 0);
+	CHECK(frame_send(fd, FRAME_JSON, resize, (uint32_t)strlen(resize)) == 0);
+	x.on_output = collect;
+	x.opaque = &o;
+	CHECK(agent_exec_follow(fd, &x, &res) == 0 && res.exit_code == 0);
+	CHECK(strstr(o.buf, "40 100") != NULL);
+	json_object_put(req);
+	json_object_put(reply);
+	close(fd);
+}
+
 static void sha256_file(const char *path, char out[65])
 {
 	char cmd[512];
@@ -489,11 +512,30 @@ int main(int argc, char **argv)
 	RUN(test_many_at_once);
 	RUN(test_quick_commands);
 	RUN(test_pty);
+	RUN(test_pty_resize);
 	RUN(test_big_file);
 	RUN(test_tree);
 	RUN(test_bad_requests);
 	CHECK(sh("echo a > /home/user/mark-a", &o) == 0);
 	RUN(test_second_sandbox);
+
+	/* What the template asks to start runs at boot; the overlay keeps writes. */
+	struct agent_exec rx = { .cmd = "mkdir -p /etc/cubicle/start.d && "
+				 "printf '#!/bin/sh\\necho started > /run/by-start-d\\n' > /etc/cubicle/start.d/10-mark && "
+				 "chmod +x /etc/cubicle/start.d/10-mark && sync", .user = "root" };
+	struct agent_exit rres;
+	struct agent_error rerr;
+	CHECK(agent_exec_run(vsock, &rx, &rres, &rerr) == 0 && rres.exit_code == 0);
+	power_off(&a);
+	vm_free(&a);
+	if (!boot(&a, overlay_a, vsock)) {
+		CHECK(!"sandbox a boots again on its overlay");
+	} else {
+		CHECK(sh("cat /home/user/mark-a", &o) == 0 && strcmp(o.buf, "a\n") == 0);
+		for (int i = 0; i < 50 && sh("cat /run/by-start-d", &o) != 0; i++)
+			usleep(100000);
+		CHECK(strcmp(o.buf, "started\n") == 0);
+	}
 	power_off(&a);
 	if (check_failed)
 		fprintf(stderr, "cubicle-vmm said:\n%s", a.err_buf);

@@ -482,7 +482,7 @@ static void test_second_sandbox(void)
 
 int main(int argc, char **argv)
 {
-	char kfile[4096], ifile[4096], overlay_a[256], before[65], after[65];
+	char overlay_a[256], before[65], after[65];
 	struct vm a;
 	struct out o;
 
@@ -491,10 +491,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vmm = argv[1];
-	snprintf(kfile, sizeof(kfile), "%s/kernel.path", argv[2]);
-	snprintf(ifile, sizeof(ifile), "%s/minimal.path", argv[2]);
-	kernel = vm_read_path_file(kfile);
-	image = vm_read_path_file(ifile);
+	kernel = vm_guest_path(argv[2], "kernel.path");
+	image = vm_guest_path(argv[2], "minimal.path");
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(vsock, sizeof(vsock), "%s/a.sock", dir);
 	snprintf(overlay_a, sizeof(overlay_a), "%s/a.qcow2", dir);

@@ -14,7 +14,6 @@
 
 int main(int argc, char **argv)
 {
-	char kfile[4096], ifile[4096];
 	struct vm vm;
 	int status;
 
@@ -22,9 +21,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CUBICLE_VMM GUEST_DIR\n", argv[0]);
 		return 2;
 	}
-	snprintf(kfile, sizeof(kfile), "%s/kernel.path", argv[2]);
-	snprintf(ifile, sizeof(ifile), "%s/minimal.path", argv[2]);
-	char *kernel = vm_read_path_file(kfile), *image = vm_read_path_file(ifile);
+	char *kernel = vm_guest_path(argv[2], "kernel.path"), *image = vm_guest_path(argv[2], "minimal.path");
 	char *vm_argv[] = { argv[1], "--kernel", kernel, "--disk", image,
 			    "--append", "init=/bin/false", NULL };
 

@@ -272,18 +272,16 @@ static void test_refusals(void)
 
 int main(int argc, char **argv)
 {
-	char kfile[4096], ifile[4096], dir[] = "/tmp/cubicle-vsock-XXXXXX", *cmd, *enc;
+	char dir[] = "/tmp/cubicle-vsock-XXXXXX", *cmd, *enc;
 	int status;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s CUBICLE_VMM GUEST_DIR\n", argv[0]);
 		return 2;
 	}
-	snprintf(kfile, sizeof(kfile), "%s/kernel.path", argv[2]);
-	snprintf(ifile, sizeof(ifile), "%s/minimal.path", argv[2]);
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(sock_path, sizeof(sock_path), "%s/v.sock", dir);
-	char *kernel = vm_read_path_file(kfile), *image = vm_read_path_file(ifile);
+	char *kernel = vm_guest_path(argv[2], "kernel.path"), *image = vm_guest_path(argv[2], "minimal.path");
 	char *vm_argv[] = { argv[1], "--kernel", kernel, "--disk", image, "--vcpus", "2",
 			    "--memory", "1024", "--vsock", sock_path, NULL };
 

@@ -11,10 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
-char *vm_read_path_file(const char *file)
+char *vm_guest_path(const char *guest_dir, const char *name)
 {
-	char buf[4096];
-	FILE *f = fopen(file, "re");
+	char buf[4096], file[4096];
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/%s", guest_dir, name);
+	f = fopen(file, "re");
 
 	if (!f || !fgets(buf, sizeof(buf), f)) {
 		fprintf(stderr, "cannot read %s: the guest kernel and image are built by "

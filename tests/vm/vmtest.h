@@ -18,8 +18,11 @@ struct vm {
 	size_t mark;                 /* vm_expect() searches from here */
 };
 
-/* Reads a path that `make` left in a file; exits the test with a reason if absent. */
-char *vm_read_path_file(const char *file);
+/*
+ * Reads the path `make` left in GUEST_DIR/NAME (kernel.path, minimal.path);
+ * exits the test with a reason if it is absent. The caller frees it.
+ */
+char *vm_guest_path(const char *guest_dir, const char *name);
 
 /* Starts argv[0] with stdin/stdout/stderr on pipes. Returns 0 or -errno. */
 int vm_start(struct vm *vm, char *const argv[]);

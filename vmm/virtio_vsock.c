@@ -67,7 +67,11 @@ struct conn {
 	bool host_eof;
 	bool peer_shut_send;        /* the guest will send no more */
 	bool peer_shut_rcv;         /* the guest will read no more */
+	bool hup;                   /* the host program closed; the fd is no longer watched */
+	bool credit_queued;         /* a CREDIT_UPDATE waits in the control queue */
 	uint32_t events;
+	char line[HANDSHAKE_MAX + 1];
+	uint32_t line_len;
 	uint8_t *buf;               /* ring of BUF_ALLOC bytes, made when first needed */
 	uint32_t buf_head, buf_len;
 };
@@ -140,6 +144,8 @@ static void conn_watch(struct vsock *vs, struct conn *c)
 {
 	uint32_t ev = 0;
 
+	if (c->hup)
+		return;
 	if (c->state == C_HANDSHAKE ||
 	    (c->state == C_OPEN && !c->readable && !c->host_eof && !c->peer_shut_rcv))
 		ev |= EPOLLIN;
@@ -231,8 +237,10 @@ static int buf_flush(struct conn *c)
 /* Tells the guest about freed room once half its window has drained. */
 static void maybe_credit_update(struct vsock *vs, struct conn *c)
 {
-	if (c->fwd_cnt - c->fwd_sent >= BUF_ALLOC / 2)
+	if (!c->credit_queued && c->fwd_cnt - c->fwd_sent >= BUF_ALLOC / 2) {
 		ctrl_queue(vs, c->local_port, c->peer_port, OP_CREDIT_UPDATE, 0);
+		c->credit_queued = true;
+	}
 }
 
 static void buf_append(struct conn *c, const struct iovec *iov, unsigned int n, uint64_t skip)
@@ -317,31 +325,36 @@ static bool conn_shut_done(struct vsock *vs, struct conn *c)
 
 /* --- host side events ------------------------------------------------------------ */
 
-/* Reads "CONNECT <port>\n" without taking a byte past it. */
+/*
+ * Reads "CONNECT <port>\n" a byte at a time, so no byte past it is taken and
+ * an unfinished line waits for more without the loop spinning on it.
+ */
 static void handshake(struct vsock *vs, struct conn *c)
 {
-	char line[HANDSHAKE_MAX + 1], *nl, *end;
+	char *end;
 	unsigned long port;
-	ssize_t n = recv(c->fd, line, HANDSHAKE_MAX, MSG_PEEK | MSG_DONTWAIT);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_close(vs, c);
-		return;
-	}
-	line[n] = '\0';
-	nl = memchr(line, '\n', (size_t)n);
-	if (!nl) {
-		if (n == HANDSHAKE_MAX)
+	for (;;) {
+		ssize_t n = recv(c->fd, c->line + c->line_len, 1, MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			conn_close(vs, c);      /* gone before finishing the line */
+			return;
+		}
+		if (c->line[c->line_len] == '\n')
+			break;
+		if (++c->line_len == HANDSHAKE_MAX) {
+			(void)!send(c->fd, "ERR bad request\n", 16, MSG_NOSIGNAL | MSG_DONTWAIT);
 			conn_close(vs, c);
-		return;
+			return;
+		}
 	}
-	(void)!recv(c->fd, line, (size_t)(nl - line + 1), MSG_DONTWAIT);
-	*nl = '\0';
+	c->line[c->line_len] = '\0';
 	errno = 0;
-	if (strncmp(line, "CONNECT ", 8) != 0 || line[8] < '0' || line[8] > '9' ||
-	    (port = strtoul(line + 8, &end, 10), errno || *end || port > UINT32_MAX)) {
+	if (strncmp(c->line, "CONNECT ", 8) != 0 || c->line[8] < '0' || c->line[8] > '9' ||
+	    (port = strtoul(c->line + 8, &end, 10), errno || *end || port > UINT32_MAX)) {
 		(void)!send(c->fd, "ERR bad request\n", 16, MSG_NOSIGNAL | MSG_DONTWAIT);
 		conn_close(vs, c);
 		return;
@@ -389,6 +402,20 @@ static void on_conn(struct loop *loop, int fd, uint32_t events, void *opaque)
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		c->readable = true;
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		/*
+		 * Closed both ways: what is left to read still goes to the guest (as
+		 * credit allows, without epoll), but epoll reports a hangup on every
+		 * wait, so stop watching. Bytes for it can no longer be delivered.
+		 */
+		if (c->buf_len) {
+			conn_reset(vs, c);
+			rx_flush(vs);
+			return;
+		}
+		loop_del(vs->loop, c->fd);
+		c->hup = true;
+	}
 	conn_watch(vs, c);
 	rx_flush(vs);
 }
@@ -568,6 +595,8 @@ static void hdr_fill(struct vsock *vs, struct pkt_hdr *h, struct conn *c, uint32
 	if (c) {
 		h->fwd_cnt = c->fwd_cnt;
 		c->fwd_sent = c->fwd_cnt;
+		if (op == OP_CREDIT_UPDATE)
+			c->credit_queued = false;
 	}
 }
 

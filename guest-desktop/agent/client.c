@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,11 @@ static int read_line(int fd, char *buf, size_t len)
 	return 0;
 }
 
-int agent_connect(const char *vsock_path, uint32_t port)
+/* The handshake waits at most timeout_ms for the guest to accept. */
+static int connect_timeout(const char *vsock_path, uint32_t port, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 }, none = { 0, 0 };
 	char line[64];
 	int fd, ret, n;
 
@@ -48,7 +51,11 @@ int agent_connect(const char *vsock_path, uint32_t port)
 		ret = -EIO;
 		goto out_close;
 	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	ret = read_line(fd, line, sizeof(line));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	if (ret == -EAGAIN)
+		ret = -ETIMEDOUT;
 	if (ret < 0)
 		goto out_close;
 	if (strncmp(line, "OK ", 3) != 0) {
@@ -60,6 +67,11 @@ int agent_connect(const char *vsock_path, uint32_t port)
 out_close:
 	close(fd);
 	return ret;
+}
+
+int agent_connect(const char *vsock_path, uint32_t port)
+{
+	return connect_timeout(vsock_path, port, 10000);
 }
 
 static void copy_error(struct json_object *reply, struct agent_error *err)
@@ -135,8 +147,15 @@ int agent_wait_ready(const char *vsock_path, int timeout_ms)
 	json_object_object_add(req, "op", json_object_new_string("hello"));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		ret = agent_call(vsock_path, req, &reply, NULL);
+		int fd = connect_timeout(vsock_path, AGENT_PORT, 1000);
+
+		ret = fd;
+		if (fd >= 0) {
+			ret = agent_request(fd, req, &reply, NULL);
+			close(fd);
+		}
 		json_object_put(reply);
+		reply = NULL;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (ret == 0 || (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms)
 			break;
@@ -225,6 +244,30 @@ int agent_exec_follow(int fd, const struct agent_exec *x, struct agent_exit *res
 	return ret;
 }
 
+struct stdin_job {
+	pthread_t tid;
+	int fd;
+	const struct agent_exec *x;
+};
+
+static void *feed_stdin(void *arg)
+{
+	struct stdin_job *job = arg;
+	const uint8_t *p = job->x->stdin_data;
+	size_t len = job->x->stdin_len;
+	int ret = 0;
+
+	for (size_t off = 0; off < len && ret == 0;) {
+		uint32_t n = len - off > FRAME_DATA_CHUNK ? FRAME_DATA_CHUNK : (uint32_t)(len - off);
+
+		ret = frame_send(job->fd, FRAME_DATA, p + off, n);
+		off += n;
+	}
+	if (ret == 0)
+		frame_send(job->fd, FRAME_END, NULL, 0);
+	return NULL;
+}
+
 int agent_exec_run(const char *vsock_path, const struct agent_exec *x, struct agent_exit *res,
 		   struct agent_error *err)
 {
@@ -241,21 +284,19 @@ int agent_exec_run(const char *vsock_path, const struct agent_exec *x, struct ag
 	if (ret < 0)
 		goto out;
 	res->pid = json_object_object_get_ex(reply, "pid", &v) ? json_object_get_int(v) : 0;
-	if (x->stdin_data) {
-		const uint8_t *p = x->stdin_data;
+	/*
+	 * Stdin goes on its own thread while output is read here: a command that
+	 * writes while it reads would otherwise fill both directions and stall,
+	 * and one that exits early must not cost us its output and status.
+	 */
+	struct stdin_job job = { .fd = fd, .x = x };
+	bool feeding = x->stdin_data && pthread_create(&job.tid, NULL, feed_stdin, &job) == 0;
 
-		for (size_t off = 0; off < x->stdin_len && ret == 0;) {
-			uint32_t n = x->stdin_len - off > FRAME_DATA_CHUNK ? FRAME_DATA_CHUNK
-									   : (uint32_t)(x->stdin_len - off);
-			ret = frame_send(fd, FRAME_DATA, p + off, n);
-			off += n;
-		}
-		if (ret == 0)
-			ret = frame_send(fd, FRAME_END, NULL, 0);
-		if (ret < 0)
-			goto out;
-	}
 	ret = agent_exec_follow(fd, x, res);
+	if (feeding) {
+		shutdown(fd, SHUT_WR);       /* unblocks a feeder stuck on a gone command */
+		pthread_join(job.tid, NULL);
+	}
 out:
 	json_object_put(reply);
 	close(fd);
@@ -308,11 +349,15 @@ int agent_file_write(const char *vsock_path, const char *path, int src_fd, unsig
 			break;
 		ret = frame_send(fd, FRAME_DATA, buf, (uint32_t)n);
 		if (ret < 0)
-			goto out;
+			break;
 	}
-	ret = frame_send(fd, FRAME_END, NULL, 0);
 	if (ret == 0)
-		ret = recv_json(fd, &reply);
+		ret = frame_send(fd, FRAME_END, NULL, 0);
+	/* After a failed send the agent may have said why (a full disk): read it. */
+	if (recv_json(fd, &reply) == 0 && (ret == 0 || !reply_is_ok(reply)))
+		ret = 0;
+	else if (ret == 0)
+		ret = -EPROTO;
 	if (ret == 0 && !reply_is_ok(reply)) {
 		copy_error(reply, err);
 		ret = -EREMOTEIO;

@@ -13,7 +13,6 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +41,8 @@ struct proc {
 	bool exited, timed_out;
 	int status;
 	long long timeout_ms;       /* 0: none */
-	pthread_mutex_t lock;       /* attached[], in_fd, writes to attached fds */
+	pthread_mutex_t lock;       /* attached[], final, writes to attached fds */
+	pthread_mutex_t in_lock;    /* in_fd: a full stdin pipe never blocks output */
 	int attached[MAX_ATTACHED];
 	int nattached;
 	char *final;                /* the final status frame, once sent */
@@ -77,6 +77,7 @@ static void proc_put(struct proc *p)
 	close(p->wake_efd);
 	close(p->done_efd);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->in_lock);
 	free(p->desc);
 	free(p->final);
 	free(p);
@@ -189,7 +190,9 @@ static void *relay(void *arg)
 			timeout = 50;
 		else if (deadline)
 			timeout = deadline > now_ms() ? (int)(deadline - now_ms()) : 0;
-		if (poll(pf, 3, timeout) == 0 && !p->exited && deadline && now_ms() >= deadline) {
+		poll(pf, 3, timeout);
+		/* Checked on every pass: a command that never stops printing times out too. */
+		if (!p->exited && deadline && now_ms() >= deadline) {
 			p->timed_out = true;
 			kill(-p->pid, SIGKILL);
 			kill(p->pid, SIGKILL);
@@ -233,6 +236,23 @@ static void *relay(void *arg)
 	(void)!write(p->done_efd, &one, sizeof(one));
 	proc_put(p);
 	return NULL;
+}
+
+/*
+ * Starts the relay thread. Without a thread to spare, the process is killed
+ * and relayed on this thread: its end is reported, nothing leaks.
+ */
+static void relay_start(struct proc *p)
+{
+	pthread_t tid;
+
+	if (pthread_create(&tid, NULL, relay, p) == 0) {
+		pthread_detach(tid);
+		return;
+	}
+	kill(-p->pid, SIGKILL);
+	kill(p->pid, SIGKILL);
+	relay(p);
 }
 
 /* --- spawning ------------------------------------------------------------------- */
@@ -399,6 +419,29 @@ out_report:
 	return 127;
 }
 
+/* A PTY pair, both ends close-on-exec, sized as asked. 0 or -1 with errno. */
+static int open_pty(const struct spawn *s, int *master, int *slave)
+{
+	struct winsize ws = { .ws_row = s->rows, .ws_col = s->cols };
+	char name[64];
+
+	*slave = -1;
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0)
+		return -1;
+	if (grantpt(*master) < 0 || unlockpt(*master) < 0 || ptsname_r(*master, name, sizeof(name)) != 0 ||
+	    (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		int e = errno;
+
+		close(*master);
+		*master = -1;
+		errno = e;
+		return -1;
+	}
+	ioctl(*master, TIOCSWINSZ, &ws);
+	return 0;
+}
+
 /*
  * Starts the command and puts it in the table. Returns the process with one
  * reference for the caller (the relay has its own), or NULL with *err set.
@@ -407,7 +450,6 @@ static struct proc *spawn(const struct spawn *s, int *err)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2];
 	struct proc *p = calloc(1, sizeof(*p));
-	pthread_t tid;
 	pid_t pid;
 	ssize_t n;
 	int e = 0;
@@ -418,17 +460,13 @@ static struct proc *spawn(const struct spawn *s, int *err)
 		return NULL;
 	}
 	if (s->pty) {
-		struct winsize ws = { .ws_row = s->rows, .ws_col = s->cols };
-		int master, slave;
-
-		if (openpty(&master, &slave, NULL, NULL, &ws) < 0)
+		/* Close-on-exec from the start: another thread may be spawning. */
+		if (open_pty(s, &in[1], &in[0]) < 0)
 			goto out_errno;
-		fcntl(master, F_SETFD, FD_CLOEXEC);
-		fcntl(slave, F_SETFD, FD_CLOEXEC);
-		in[0] = out[1] = errp[1] = slave;
-		in[1] = master;
-		out[0] = dup(master);
-		fcntl(out[0], F_SETFD, FD_CLOEXEC);
+		out[1] = errp[1] = in[0];
+		out[0] = fcntl(in[1], F_DUPFD_CLOEXEC, 0);
+		if (out[0] < 0)
+			goto out_errno;
 	} else {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 			goto out_errno;
@@ -446,6 +484,7 @@ static struct proc *spawn(const struct spawn *s, int *err)
 	p->wake_efd = eventfd(0, EFD_CLOEXEC);
 	p->done_efd = eventfd(0, EFD_CLOEXEC);
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->in_lock, NULL);
 	p->refs = 2;
 	p->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 0;
 	p->desc = s->desc ? strdup(s->desc) : NULL;
@@ -484,18 +523,11 @@ static struct proc *spawn(const struct spawn *s, int *err)
 		p->nattached = 0;
 		pthread_mutex_unlock(&p->lock);
 		*err = e;
-		pthread_create(&tid, NULL, relay, p);
-		pthread_detach(tid);
+		relay_start(p);
 		proc_put(p);
 		return NULL;
 	}
-	if (pthread_create(&tid, NULL, relay, p) != 0) {
-		kill(pid, SIGKILL);
-		*err = EAGAIN;
-		return NULL;
-	}
-	pthread_detach(tid);
-	return p;
+	return p;      /* the caller attaches itself, then starts the relay */
 
 out_errno:
 	e = errno;
@@ -511,6 +543,15 @@ out_close:
 	close(rep[0]);
 	if (rep[1] >= 0)
 		close(rep[1]);
+	if (p->wake_efd > 0)
+		close(p->wake_efd);
+	if (p->done_efd > 0)
+		close(p->done_efd);
+	if (p->refs) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_mutex_destroy(&p->in_lock);
+	}
+	free(p->desc);
 	free(p);
 	*err = e;
 	return NULL;
@@ -531,16 +572,16 @@ static void control(struct proc *p, struct json_object *msg)
 		struct winsize ws = { .ws_row = (unsigned short)jint(msg, "rows", 24),
 				      .ws_col = (unsigned short)jint(msg, "cols", 80) };
 
-		pthread_mutex_lock(&p->lock);
+		pthread_mutex_lock(&p->in_lock);
 		if (p->in_fd >= 0)
 			ioctl(p->in_fd, TIOCSWINSZ, &ws);
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->in_lock);
 	}
 }
 
 static void write_stdin(struct proc *p, const uint8_t *buf, uint32_t len)
 {
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->in_lock);
 	for (uint32_t off = 0; p->in_fd >= 0 && off < len;) {
 		ssize_t n = write(p->in_fd, buf + off, len - off);
 
@@ -550,19 +591,19 @@ static void write_stdin(struct proc *p, const uint8_t *buf, uint32_t len)
 			break;
 		off += (uint32_t)n;
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->in_lock);
 }
 
 static void close_stdin(struct proc *p)
 {
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->in_lock);
 	if (p->pty && p->in_fd >= 0)
 		(void)!write(p->in_fd, "\x04", 1);     /* EOF at the terminal */
 	else if (p->in_fd >= 0) {
 		close(p->in_fd);
 		p->in_fd = -1;
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->in_lock);
 }
 
 /* Serves the connection until the command ends or the client goes. */
@@ -659,7 +700,11 @@ void op_exec(struct conn *c, struct json_object *req)
 		else
 			reply_err(c, err, "cannot run %s", s.argv[0]);
 	} else {
-		if (attach_conn(c, p))
+		/* Attached before the relay starts, so no output goes to nobody. */
+		bool attached = attach_conn(c, p);
+
+		relay_start(p);
+		if (attached)
 			follow(c, p);
 		proc_put(p);
 	}

@@ -56,6 +56,23 @@ static void collect(void *opaque, int stream, const uint8_t *buf, uint32_t len)
 	}
 }
 
+struct count {
+	size_t bytes;
+	uint32_t sum;
+};
+
+/* Counts and hashes stdout, for outputs too big to keep. */
+static void count_output(void *opaque, int stream, const uint8_t *buf, uint32_t len)
+{
+	struct count *c = opaque;
+
+	if (stream != 1)
+		return;
+	for (uint32_t i = 0; i < len; i++)
+		c->sum = c->sum * 31 + buf[i];
+	c->bytes += len;
+}
+
 /* Runs a shell command; returns its exit code, output in *o. */
 static int sh(const char *cmd, struct out *o)
 {
@@ -137,6 +154,10 @@ static void test_timeout_and_kill(void)
 
 	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0);
 	CHECK(res.timed_out && res.signal == 9 && now() - t0 < 30);
+	/* A command that never stops printing times out too. */
+	struct count cnt = { 0 };
+	x = (struct agent_exec){ .cmd = "yes", .timeout_ms = 500, .on_output = count_output, .opaque = &cnt };
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0 && res.timed_out && cnt.bytes > 0);
 
 	/* A background command: start, see it in ps, kill it, its stream ends. */
 	x = (struct agent_exec){ .cmd = "sleep 1000" };
@@ -209,18 +230,45 @@ static void test_many_at_once(void)
 	}
 }
 
-/* Commands that end before their connection is attached still report. */
+/* Commands that end at once still report their output and status. */
 static void test_quick_commands(void)
 {
-	const char *argv[] = { "true", NULL };
-	struct agent_exec x = { .argv = argv };
+	const char *argv[] = { "echo", "hi", NULL };
+	struct out o;
+	struct agent_exec x = { .argv = argv, .on_output = collect, .opaque = &o };
 	struct agent_exit res;
 	struct agent_error err;
 	int ok = 0;
 
-	for (int i = 0; i < 300; i++)
-		ok += agent_exec_run(vsock, &x, &res, &err) == 0 && res.exit_code == 0;
+	for (int i = 0; i < 300; i++) {
+		memset(&o, 0, sizeof(o));
+		ok += agent_exec_run(vsock, &x, &res, &err) == 0 && res.exit_code == 0 &&
+		      strcmp(o.buf, "hi\n") == 0;
+	}
 	CHECK(ok == 300);
+}
+
+/* A command that writes while it reads: 4 MiB through `cat` both ways. */
+static void test_stdin_echo(void)
+{
+	size_t n = 4u << 20;
+	uint8_t *data = malloc(n);
+	struct count want = { 0 }, got = { 0 };
+	struct agent_exec x = { .cmd = "cat", .stdin_data = data, .stdin_len = n,
+				.on_output = count_output, .opaque = &got };
+	struct agent_exit res;
+	struct agent_error err;
+
+	getrandom(data, n, 0);
+	count_output(&want, 1, data, (uint32_t)n);
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0 && res.exit_code == 0);
+	CHECK(got.bytes == n && got.sum == want.sum);
+	/* One that stops reading early still reports. */
+	x = (struct agent_exec){ .cmd = "head -c 10 >/dev/null; echo done", .stdin_data = data,
+				 .stdin_len = n, .on_output = count_output, .opaque = &got };
+	memset(&got, 0, sizeof(got));
+	CHECK(agent_exec_run(vsock, &x, &res, &err) == 0 && res.exit_code == 0 && got.bytes == 5);
+	free(data);
 }
 
 static void test_pty(void)
@@ -509,6 +557,7 @@ int main(int argc, char **argv)
 	RUN(test_timeout_and_kill);
 	RUN(test_many_at_once);
 	RUN(test_quick_commands);
+	RUN(test_stdin_echo);
 	RUN(test_pty);
 	RUN(test_pty_resize);
 	RUN(test_big_file);

@@ -258,6 +258,13 @@ static void test_refusals(void)
 	CHECK(fd >= 0 && write(fd, "CONNECT 99999999999\n", 20) == 20);
 	CHECK(read_line(fd, line, sizeof(line)) && strncmp(line, "ERR", 3) == 0);
 	close(fd);
+	/* A handshake line that comes in pieces. */
+	fd = unix_connect(sock_path);
+	CHECK(fd >= 0 && write(fd, "CONNECT 12", 10) == 10);
+	usleep(200000);
+	CHECK(write(fd, "34\n", 3) == 3);
+	CHECK(read_line(fd, line, sizeof(line)) && strncmp(line, "OK ", 3) == 0);
+	close(fd);
 	/* A client that leaves mid-handshake costs nothing. */
 	fd = unix_connect(sock_path);
 	CHECK(fd >= 0 && write(fd, "CONN", 4) == 4);

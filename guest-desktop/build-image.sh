@@ -82,4 +82,9 @@ truncate -s "${size}M" "$work/image"
 mkfs.ext4 -q -F -L cubicle-root -d "$work/root" "$work/image"
 mv "$work/image" "$out"
 echo "image: cached $out" >&2
+# Keep the three newest images of this template; overlays over an older base
+# name it, and cubicle-vmm says so if it is gone.
+ls -t "$CUBICLE_CACHE/images/$template"-*.ext4 2>/dev/null | tail -n +4 | while read -r old; do
+	rm -f "$old" && echo "image: pruned $old" >&2
+done
 echo "$out"

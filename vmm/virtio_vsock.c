@@ -129,15 +129,17 @@ static uint32_t alloc_local_port(struct vsock *vs)
 	return vs->next_port;
 }
 
-static void ctrl_queue(struct vsock *vs, uint32_t local, uint32_t peer, uint16_t op,
+/* Queues a control packet for the guest; false if the queue is full. */
+static bool ctrl_queue(struct vsock *vs, uint32_t local, uint32_t peer, uint16_t op,
 		       uint32_t flags)
 {
 	if (vs->cq_len == CTRL_QUEUE) {
 		/* The guest stopped taking packets: its own connections suffer. */
-		return;
+		return false;
 	}
 	vs->ctrlq[(vs->cq_head + vs->cq_len++) % CTRL_QUEUE] =
 		(struct ctrl){ local, peer, op, flags };
+	return true;
 }
 
 static void conn_watch(struct vsock *vs, struct conn *c)
@@ -237,10 +239,8 @@ static int buf_flush(struct conn *c)
 /* Tells the guest about freed room once half its window has drained. */
 static void maybe_credit_update(struct vsock *vs, struct conn *c)
 {
-	if (!c->credit_queued && c->fwd_cnt - c->fwd_sent >= BUF_ALLOC / 2) {
-		ctrl_queue(vs, c->local_port, c->peer_port, OP_CREDIT_UPDATE, 0);
-		c->credit_queued = true;
-	}
+	if (!c->credit_queued && c->fwd_cnt - c->fwd_sent >= BUF_ALLOC / 2)
+		c->credit_queued = ctrl_queue(vs, c->local_port, c->peer_port, OP_CREDIT_UPDATE, 0);
 }
 
 static void buf_append(struct conn *c, const struct iovec *iov, unsigned int n, uint64_t skip)

@@ -148,9 +148,12 @@ int agent_wait_ready(const char *vsock_path, int timeout_ms)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		int fd = connect_timeout(vsock_path, AGENT_PORT, 1000);
+		struct timeval tv = { 1, 0 };
 
 		ret = fd;
 		if (fd >= 0) {
+			/* A guest that accepts but never answers costs a second, not forever. */
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 			ret = agent_request(fd, req, &reply, NULL);
 			close(fd);
 		}

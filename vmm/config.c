@@ -31,6 +31,7 @@ const char vmm_usage[] =
 	"  --engine auto|qemu-tcg|qemu-kvm\n"
 	"                       auto picks KVM only where the CPU has VMX or SVM\n"
 	"                       and /dev/kvm opens (default auto)\n"
+	"  --display WxH        a virtio-gpu screen of that size (64x64..8192x8192)\n"
 	"  --vsock PATH         virtio-vsock for the guest (CID 3): host programs\n"
 	"                       connect to the unix socket PATH and send\n"
 	"                       \"CONNECT <port>\\n\"; guest connections to the host's\n"
@@ -82,7 +83,7 @@ const char *vmm_engine_name(enum vmm_engine e)
 int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, size_t errlen)
 {
 	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
-	       O_QEMU, O_VSOCK, O_OVERLAY, O_HELP };
+	       O_QEMU, O_VSOCK, O_OVERLAY, O_DISPLAY, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "disk", required_argument, NULL, O_DISK },
@@ -94,6 +95,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		{ "qemu", required_argument, NULL, O_QEMU },
 		{ "vsock", required_argument, NULL, O_VSOCK },
 		{ "overlay", required_argument, NULL, O_OVERLAY },
+		{ "display", required_argument, NULL, O_DISPLAY },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,6 +137,17 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 			break;
 		case O_APPEND: cfg->append = optarg; break;
 		case O_QEMU: cfg->qemu = optarg; break;
+		case O_DISPLAY: {
+			char w[16], h[16];
+
+			if (sscanf(optarg, "%15[0-9]x%15[0-9]", w, h) != 2 ||
+			    strlen(w) + strlen(h) + 1 != strlen(optarg) ||
+			    !parse_uint(w, 64, 8192, &cfg->display_w) ||
+			    !parse_uint(h, 64, 8192, &cfg->display_h))
+				return fail(err, errlen, "--display '%s': want WIDTHxHEIGHT, each 64..8192",
+					    optarg);
+			break;
+		}
 		case O_OVERLAY:
 			if (!*optarg)
 				return fail(err, errlen, "--overlay: want a file path");

@@ -21,6 +21,7 @@
 #include "engine_qemu.h"
 #include "loop.h"
 #include "vhost_user.h"
+#include "virtio_gpu.h"
 #include "virtio_rng.h"
 #include "virtio_vsock.h"
 
@@ -248,8 +249,8 @@ int main(int argc, char **argv)
 	struct vmm_config cfg;
 	struct vmm vmm = { .console = -1, .out = -1, .exit_status = VMM_EXIT_ERROR };
 	struct qemu_launch launch = { .cfg = &cfg };
-	struct virtio_dev *rng = NULL, *vsock = NULL;
-	struct vu_server *vu[2] = { NULL, NULL };
+	struct virtio_dev *rng = NULL, *vsock = NULL, *gpu = NULL;
+	struct vu_server *vu[3] = { NULL, NULL, NULL };
 	char err[512] = "";
 	int con[2] = { -1, -1 }, sfd = -1;
 	char **qargv = NULL;
@@ -304,6 +305,13 @@ int main(int argc, char **argv)
 		log_msg("cannot make the virtio-rng device: %s", strerror(ENOMEM));
 		goto out;
 	}
+	if (cfg.display_w) {
+		gpu = gpu_new(cfg.display_w, cfg.display_h, GPU_DEFAULT_MEM_CAP);
+		if (!gpu || attach(&launch, &vu[2], gpu, "vhost-user-gpu", vmm.loop) < 0) {
+			log_msg("cannot make the virtio-gpu device: %s", strerror(ENOMEM));
+			goto out;
+		}
+	}
 	if (cfg.vsock) {
 		vsock = vsock_new(vmm.loop, cfg.vsock, VSOCK_DEFAULT_GUEST_CID, err, sizeof(err));
 		if (!vsock) {
@@ -335,9 +343,9 @@ int main(int argc, char **argv)
 		loop_add(vmm.loop, STDIN_FILENO, EPOLLIN, on_stdin, &vmm);
 	}
 
-	log_msg("engine %s, %u vCPU, %u MiB; devices over vhost-user: virtio-rng%s",
+	log_msg("engine %s, %u vCPU, %u MiB; devices over vhost-user: virtio-rng%s%s",
 		vmm_engine_name(launch.engine), cfg.vcpus, cfg.memory_mib,
-		vsock ? ", virtio-vsock" : "");
+		vsock ? ", virtio-vsock" : "", gpu ? ", virtio-gpu" : "");
 	pid = qemu_spawn(&launch, qargv, err, sizeof(err));
 	if (pid < 0) {
 		log_msg("%s", err);
@@ -359,6 +367,14 @@ int main(int argc, char **argv)
 		log_msg("virtio-rng served %llu bytes in %llu requests",
 			(unsigned long long)st.bytes, (unsigned long long)st.requests);
 	}
+	if (gpu) {
+		struct gpu_stats gst = gpu_stats(gpu);
+		struct framebuffer *fb = gpu_framebuffer(gpu);
+
+		log_msg("virtio-gpu: %llu commands, %llu flushes, %llu refused; screen %ux%u",
+			(unsigned long long)gst.commands, (unsigned long long)gst.flushes,
+			(unsigned long long)gst.errors, fb->width, fb->height);
+	}
 	if (vsock) {
 		struct vsock_stats vst = vsock_stats(vsock);
 
@@ -376,11 +392,11 @@ out:
 	if (vmm.raw_tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &vmm.saved_tty);
 	qemu_argv_free(qargv);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++)
 		vu_free(vu[i]);
+	for (int i = 0; i < 2; i++)
 		if (con[i] >= 0)
 			close(con[i]);
-	}
 	for (unsigned int i = 0; i < launch.nvu; i++)
 		if (launch.vu[i].fd >= 0)
 			close(launch.vu[i].fd);

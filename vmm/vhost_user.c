@@ -19,6 +19,8 @@ static uint64_t offered_protocol(const struct vu_server *vu)
 	       (vu->dev->ops->config_size ? 1ull << VU_PROTO_CONFIG : 0);
 }
 
+#define VIRTIO_ID_GPU_DEV 16   /* virtio 1.2 §5.7 */
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -513,6 +515,21 @@ int vu_dispatch(struct vu_server *vu, const struct vu_msg *msg, int *fds, int nf
 		if (vu->status == 0)
 			reset_device(vu);
 		break;
+	case VU_GPU_SET_SOCKET:
+		/*
+		 * vhost-user-gpu.rst: a channel for the back-end to send display
+		 * updates to QEMU. Our device host owns the screen and QEMU runs
+		 * with -display none, so nothing is sent; the channel is kept open
+		 * because QEMU treats its closing as an error.
+		 */
+		if (vu->dev->ops->device_id != VIRTIO_ID_GPU_DEV || nfds != 1) {
+			ret = -EINVAL;
+			break;
+		}
+		close_fd(&vu->gpu_sock);
+		vu->gpu_sock = fds[0];
+		fds[0] = -1;
+		break;
 	case VU_GET_STATUS:
 		/* virtio 1.2 §2.1: DEVICE_NEEDS_RESET is bit 6. */
 		reply_u64(reply, vu->status | (vu->dev->needs_reset ? 0x40 : 0));
@@ -615,6 +632,7 @@ struct vu_server *vu_new(struct virtio_dev *dev, int sock, struct loop *loop)
 	}
 	vu->dev = dev;
 	vu->sock = sock;
+	vu->gpu_sock = -1;
 	vu->loop = loop;
 	dev->transport = vu;
 	dev->signal = dev_signal;
@@ -643,6 +661,7 @@ void vu_free(struct vu_server *vu)
 		close_fd(&vu->rings[q].call_fd);
 		close_fd(&vu->rings[q].err_fd);
 	}
+	close_fd(&vu->gpu_sock);
 	gm_clear(&vu->mem);
 	free(vu->dev->vqs);
 	vu->dev->vqs = NULL;

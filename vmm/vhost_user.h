@@ -38,6 +38,7 @@ enum vu_request {
 	VU_SET_VRING_ENABLE = 18,
 	VU_GET_CONFIG = 24,
 	VU_SET_CONFIG = 25,
+	VU_GPU_SET_SOCKET = 33,
 	VU_RESET_DEVICE = 34,
 	VU_SET_STATUS = 39,
 	VU_GET_STATUS = 40,
@@ -130,6 +131,7 @@ struct vu_server {
 	struct virtio_dev *dev;     /* owned */
 	struct loop *loop;          /* may be NULL in tests: kicks are not watched */
 	int sock;                   /* the front-end connection; -1 when closed */
+	int gpu_sock;               /* vhost-user-gpu's display channel, kept open; or -1 */
 	uint64_t features;          /* acked by SET_FEATURES */
 	uint64_t protocol_features;
 	bool owner;

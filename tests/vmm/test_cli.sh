@@ -37,6 +37,9 @@ expect 2 "--memory 'abc'" -- "${ok[@]}" --memory abc
 expect 2 "--vcpus '100'" -- "${ok[@]}" --vcpus 100
 expect 2 "--engine 'vmware'" -- "${ok[@]}" --engine vmware
 expect 2 "unknown option '--bogus'" -- "${ok[@]}" --bogus
+expect 2 "--display '1280'" -- "${ok[@]}" --display 1280
+expect 2 "--display '10x10'" -- "${ok[@]}" --display 10x10
+expect 2 "--display '800x600x2'" -- "${ok[@]}" --display 800x600x2
 expect 2 "--serial '/nonexistent/dir/console'" -- "${ok[@]}" --serial /nonexistent/dir/console
 expect 1 "not found" -- "${ok[@]}" --qemu /nonexistent/qemu-system-x86_64
 expect 1 "is 7.2; Cubicle needs 10" -- "${ok[@]}" --qemu "$tmp/qemu-old"

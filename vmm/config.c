@@ -32,6 +32,8 @@ const char vmm_usage[] =
 	"                       auto picks KVM only where the CPU has VMX or SVM\n"
 	"                       and /dev/kvm opens (default auto)\n"
 	"  --display WxH        a virtio-gpu screen of that size (64x64..8192x8192)\n"
+	"  --control PATH       the control socket: screenshots and display info\n"
+	"                       (docs/control-protocol.md)\n"
 	"  --vsock PATH         virtio-vsock for the guest (CID 3): host programs\n"
 	"                       connect to the unix socket PATH and send\n"
 	"                       \"CONNECT <port>\\n\"; guest connections to the host's\n"
@@ -83,7 +85,7 @@ const char *vmm_engine_name(enum vmm_engine e)
 int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, size_t errlen)
 {
 	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
-	       O_QEMU, O_VSOCK, O_OVERLAY, O_DISPLAY, O_HELP };
+	       O_QEMU, O_VSOCK, O_OVERLAY, O_DISPLAY, O_CONTROL, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "disk", required_argument, NULL, O_DISK },
@@ -96,6 +98,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		{ "vsock", required_argument, NULL, O_VSOCK },
 		{ "overlay", required_argument, NULL, O_OVERLAY },
 		{ "display", required_argument, NULL, O_DISPLAY },
+		{ "control", required_argument, NULL, O_CONTROL },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,6 +151,11 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 					    optarg);
 			break;
 		}
+		case O_CONTROL:
+			if (!*optarg)
+				return fail(err, errlen, "--control: want a unix socket path");
+			cfg->control = optarg;
+			break;
 		case O_OVERLAY:
 			if (!*optarg)
 				return fail(err, errlen, "--overlay: want a file path");

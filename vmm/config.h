@@ -33,6 +33,7 @@ struct vmm_config {
 	const char *append;      /* extra kernel command line, or NULL */
 	const char *vsock;       /* unix socket for the guest's vsock, or NULL */
 	const char *overlay;     /* per-sandbox qcow2 layer over disk, or NULL */
+	const char *control;     /* control socket path (docs/control-protocol.md), or NULL */
 	unsigned int display_w;  /* virtio-gpu screen size; 0: no screen */
 	unsigned int display_h;
 	const char *qemu;        /* QEMU binary */

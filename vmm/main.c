@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "engine_qemu.h"
 #include "loop.h"
 #include "vhost_user.h"
@@ -251,6 +252,7 @@ int main(int argc, char **argv)
 	struct qemu_launch launch = { .cfg = &cfg };
 	struct virtio_dev *rng = NULL, *vsock = NULL, *gpu = NULL;
 	struct vu_server *vu[3] = { NULL, NULL, NULL };
+	struct control *control = NULL;
 	char err[512] = "";
 	int con[2] = { -1, -1 }, sfd = -1;
 	char **qargv = NULL;
@@ -309,6 +311,14 @@ int main(int argc, char **argv)
 		gpu = gpu_new(cfg.display_w, cfg.display_h, GPU_DEFAULT_MEM_CAP);
 		if (!gpu || attach(&launch, &vu[2], gpu, "vhost-user-gpu", vmm.loop) < 0) {
 			log_msg("cannot make the virtio-gpu device: %s", strerror(ENOMEM));
+			goto out;
+		}
+	}
+	if (cfg.control) {
+		control = control_new(vmm.loop, cfg.control, gpu, err, sizeof(err));
+		if (!control) {
+			log_msg("%s", err);
+			vmm.exit_status = VMM_EXIT_USAGE;
 			goto out;
 		}
 	}
@@ -392,6 +402,7 @@ out:
 	if (vmm.raw_tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &vmm.saved_tty);
 	qemu_argv_free(qargv);
+	control_free(control);
 	for (int i = 0; i < 3; i++)
 		vu_free(vu[i]);
 	for (int i = 0; i < 2; i++)

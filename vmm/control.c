@@ -1,0 +1,430 @@
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "encode.h"
+#include "framebuffer.h"
+#include "virtio_gpu.h"
+
+#define LINE_MAX_LEN 4096
+#define MAX_CONNS 64
+
+struct control {
+	struct loop *loop;
+	struct virtio_dev *gpu;
+	char *path;
+	int listen_fd;
+	int ret_pipe[2];            /* workers hand connections back to the loop */
+	int workers;                /* encodes running, under lock */
+	pthread_mutex_t lock;
+	struct cconn *conns[MAX_CONNS];
+	unsigned int nconns;
+};
+
+struct cconn {
+	struct control *ctl;
+	int fd;
+	char buf[LINE_MAX_LEN];
+	size_t len;
+	bool busy;                  /* a worker owns the socket */
+	bool dead;                  /* the worker could not write: close it */
+};
+
+struct job {
+	struct cconn *conn;
+	struct framebuffer snap;    /* a copy of the screen, owned */
+	struct img_opts opts;
+};
+
+static void on_conn(struct loop *loop, int fd, uint32_t events, void *opaque);
+
+static void conn_close(struct cconn *cc)
+{
+	struct control *ctl = cc->ctl;
+
+	for (unsigned int i = 0; i < ctl->nconns; i++) {
+		if (ctl->conns[i] == cc) {
+			ctl->conns[i] = ctl->conns[--ctl->nconns];
+			break;
+		}
+	}
+	loop_del(ctl->loop, cc->fd);
+	close(cc->fd);
+	free(cc);
+}
+
+/* A short JSON line from the loop; false if the client does not take it at once. */
+static bool send_line(int fd, struct json_object *o, bool block)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	char *line = malloc(len + 1);
+	bool ok;
+
+	memcpy(line, s, len);
+	line[len] = '\n';
+	ok = send(fd, line, len + 1, MSG_NOSIGNAL | (block ? 0 : MSG_DONTWAIT)) == (ssize_t)len + 1;
+	free(line);
+	return ok;
+}
+
+static bool send_error(int fd, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool send_error(int fd, const char *code, const char *fmt, ...)
+{
+	struct json_object *o = json_object_new_object();
+	char msg[512];
+	va_list ap;
+	bool ok;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "code", json_object_new_string(code));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	ok = send_line(fd, o, false);
+	json_object_put(o);
+	return ok;
+}
+
+/* Blends the cursor (B,G,R,A) into the snapshot at its position. */
+static void draw_cursor(struct framebuffer *fb, const struct gpu_cursor *cur)
+{
+	if (!cur->visible || !cur->width)
+		return;
+	for (uint32_t y = 0; y < cur->height; y++) {
+		int64_t sy = (int64_t)cur->y - cur->hot_y + y;
+
+		if (sy < 0 || sy >= fb->height)
+			continue;
+		for (uint32_t x = 0; x < cur->width; x++) {
+			int64_t sx = (int64_t)cur->x - cur->hot_x + x;
+			const uint8_t *s = cur->pixels + ((size_t)y * cur->width + x) * 4;
+			uint8_t *d;
+
+			if (sx < 0 || sx >= fb->width)
+				continue;
+			d = fb->pixels + (size_t)sy * fb->stride + (size_t)sx * 4;
+			for (int k = 0; k < 3; k++)
+				d[k] = (uint8_t)((s[k] * s[3] + d[k] * (255 - s[3]) + 127) / 255);
+		}
+	}
+}
+
+static void *encode_job(void *arg)
+{
+	struct job *j = arg;
+	struct control *ctl = j->conn->ctl;
+	struct img_buf img = { 0 };
+	char err[256];
+
+	if (img_encode(&j->snap, &j->opts, &img, err, sizeof(err)) < 0) {
+		j->conn->dead = !send_error(j->conn->fd, "EINVAL", "%s", err);
+	} else {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "format", json_object_new_string(
+			j->opts.format == IMG_PNG ? "png" : "jpeg"));
+		json_object_object_add(o, "width", json_object_new_int((int)img.width));
+		json_object_object_add(o, "height", json_object_new_int((int)img.height));
+		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)img.len));
+		j->conn->dead = !send_line(j->conn->fd, o, true) ||
+				send(j->conn->fd, img.data, img.len, MSG_NOSIGNAL) != (ssize_t)img.len;
+		json_object_put(o);
+	}
+	img_buf_free(&img);
+	free(j->snap.pixels);
+	(void)!write(ctl->ret_pipe[1], &j->conn, sizeof(j->conn));
+	free(j);
+	pthread_mutex_lock(&ctl->lock);
+	ctl->workers--;
+	pthread_mutex_unlock(&ctl->lock);
+	return NULL;
+}
+
+/* Reads the screenshot options of req into o; false (answered) if bad. */
+static bool screenshot_opts(struct cconn *cc, struct json_object *req, struct img_opts *o)
+{
+	struct json_object *v;
+	const char *fmt = "png";
+
+	*o = (struct img_opts){ .format = IMG_PNG };
+	if (json_object_object_get_ex(req, "format", &v))
+		fmt = json_object_get_string(v);
+	if (strcmp(fmt, "png") == 0)
+		o->format = IMG_PNG;
+	else if (strcmp(fmt, "jpeg") == 0 || strcmp(fmt, "jpg") == 0)
+		o->format = IMG_JPEG;
+	else
+		return send_error(cc->fd, "EINVAL", "format '%s': want png or jpeg", fmt), false;
+	if (json_object_object_get_ex(req, "quality", &v))
+		o->quality = json_object_get_int(v);
+	if (json_object_object_get_ex(req, "scale", &v))
+		o->scale = json_object_get_double(v);
+	if (json_object_object_get_ex(req, "width", &v)) {
+		int64_t w = json_object_get_int64(v);
+
+		if (w <= 0 || w > FB_MAX_DIM)
+			return send_error(cc->fd, "EINVAL", "width %lld is not in 1..%d", (long long)w,
+					  FB_MAX_DIM), false;
+		o->width = (uint32_t)w;
+	}
+	if (json_object_object_get_ex(req, "region", &v)) {
+		int64_t r[4];
+
+		if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 4)
+			return send_error(cc->fd, "EINVAL", "region: want [x, y, width, height]"), false;
+		for (int i = 0; i < 4; i++) {
+			r[i] = json_object_get_int64(json_object_array_get_idx(v, (size_t)i));
+			if (r[i] < 0 || r[i] > FB_MAX_DIM)
+				return send_error(cc->fd, "EINVAL", "region: values must be 0..%d",
+						  FB_MAX_DIM), false;
+		}
+		o->region = (struct fb_rect){ (uint32_t)r[0], (uint32_t)r[1], (uint32_t)r[2], (uint32_t)r[3] };
+		if (o->region.w == 0 || o->region.h == 0)
+			return send_error(cc->fd, "EINVAL", "region: empty"), false;
+	}
+	return true;
+}
+
+/* Starts an encode on a worker; the connection is the worker's until it is done. */
+static void start_screenshot(struct cconn *cc, struct json_object *req)
+{
+	struct control *ctl = cc->ctl;
+	struct framebuffer *fb;
+	struct job *j;
+	pthread_t tid;
+	struct json_object *v;
+
+	if (!ctl->gpu) {
+		send_error(cc->fd, "ENODEV", "this sandbox has no screen (cubicle-vmm --display)");
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j || !screenshot_opts(cc, req, &j->opts)) {
+		free(j);
+		return;
+	}
+	fb = gpu_framebuffer(ctl->gpu);
+	j->conn = cc;
+	j->snap = *fb;
+	j->snap.pixels = malloc((size_t)fb->stride * fb->height);
+	if (!j->snap.pixels) {
+		free(j);
+		send_error(cc->fd, "ENOMEM", "no memory for a copy of the screen");
+		return;
+	}
+	memcpy(j->snap.pixels, fb->pixels, (size_t)fb->stride * fb->height);
+	if (json_object_object_get_ex(req, "cursor", &v) && json_object_get_boolean(v))
+		draw_cursor(&j->snap, gpu_cursor(ctl->gpu));
+	cc->busy = true;
+	loop_del(ctl->loop, cc->fd);
+	pthread_mutex_lock(&ctl->lock);
+	ctl->workers++;
+	pthread_mutex_unlock(&ctl->lock);
+	if (pthread_create(&tid, NULL, encode_job, j) != 0) {
+		encode_job(j);          /* no thread to spare: encode here */
+		return;
+	}
+	pthread_detach(tid);
+}
+
+static void display_info(struct cconn *cc)
+{
+	struct json_object *o = json_object_new_object(), *cur = json_object_new_object();
+	struct framebuffer *fb = cc->ctl->gpu ? gpu_framebuffer(cc->ctl->gpu) : NULL;
+	const struct gpu_cursor *c = cc->ctl->gpu ? gpu_cursor(cc->ctl->gpu) : NULL;
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "width", json_object_new_int(fb ? (int)fb->width : 0));
+	json_object_object_add(o, "height", json_object_new_int(fb ? (int)fb->height : 0));
+	json_object_object_add(cur, "x", json_object_new_int(c ? (int)c->x : 0));
+	json_object_object_add(cur, "y", json_object_new_int(c ? (int)c->y : 0));
+	json_object_object_add(cur, "visible", json_object_new_boolean(c && c->visible));
+	json_object_object_add(o, "cursor", cur);
+	if (!send_line(cc->fd, o, false))
+		cc->dead = true;
+	json_object_put(o);
+}
+
+/* Handles one request line. */
+static void request(struct cconn *cc, char *line)
+{
+	struct json_object *req = json_tokener_parse(line);
+	const char *op;
+
+	if (!req || !json_object_is_type(req, json_type_object)) {
+		send_error(cc->fd, "EPROTO", "a request is one JSON object per line");
+		json_object_put(req);
+		return;
+	}
+	op = json_object_get_string(json_object_object_get(req, "op"));
+	if (!op)
+		send_error(cc->fd, "EINVAL", "no \"op\"");
+	else if (strcmp(op, "screenshot") == 0)
+		start_screenshot(cc, req);
+	else if (strcmp(op, "display") == 0)
+		display_info(cc);
+	else
+		send_error(cc->fd, "EOPNOTSUPP", "unknown op '%s'", op);
+	json_object_put(req);
+}
+
+/* Serves whole lines in the buffer until one hands the socket to a worker. */
+static void serve_lines(struct cconn *cc)
+{
+	char *nl;
+
+	while (!cc->busy && !cc->dead && (nl = memchr(cc->buf, '\n', cc->len))) {
+		size_t n = (size_t)(nl - cc->buf) + 1;
+		char line[LINE_MAX_LEN];
+
+		memcpy(line, cc->buf, n - 1);
+		line[n - 1] = '\0';
+		memmove(cc->buf, cc->buf + n, cc->len - n);
+		cc->len -= n;
+		request(cc, line);
+	}
+}
+
+static void on_conn(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct cconn *cc = opaque;
+	ssize_t n = recv(fd, cc->buf + cc->len, sizeof(cc->buf) - cc->len, MSG_DONTWAIT);
+
+	(void)loop;
+	(void)events;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(cc);
+		return;
+	}
+	cc->len += (size_t)n;
+	serve_lines(cc);
+	if (!cc->busy && !cc->dead && cc->len == sizeof(cc->buf)) {
+		send_error(cc->fd, "EMSGSIZE", "a request line is longer than %d bytes", LINE_MAX_LEN);
+		cc->dead = true;
+	}
+	if (cc->dead && !cc->busy)
+		conn_close(cc);
+}
+
+/* A worker is done with a connection: serve it again, or close it. */
+static void on_return(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct cconn *cc;
+
+	(void)events;
+	(void)opaque;
+	while (read(fd, &cc, sizeof(cc)) == sizeof(cc)) {
+		cc->busy = false;
+		if (cc->dead || loop_add(loop, cc->fd, EPOLLIN, on_conn, cc) < 0) {
+			conn_close(cc);
+			continue;
+		}
+		serve_lines(cc);
+		if (cc->dead && !cc->busy)
+			conn_close(cc);
+	}
+}
+
+static void on_listen(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct control *ctl = opaque;
+	int cfd;
+
+	(void)events;
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		struct cconn *cc = ctl->nconns < MAX_CONNS ? calloc(1, sizeof(*cc)) : NULL;
+		struct timeval tv = { 30, 0 };
+
+		if (!cc) {
+			close(cfd);
+			continue;
+		}
+		/* Workers write images blocking, but never forever. */
+		setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		cc->ctl = ctl;
+		cc->fd = cfd;
+		if (loop_add(loop, cfd, EPOLLIN, on_conn, cc) < 0) {
+			close(cfd);
+			free(cc);
+			continue;
+		}
+		ctl->conns[ctl->nconns++] = cc;
+	}
+}
+
+struct control *control_new(struct loop *loop, const char *path, struct virtio_dev *gpu,
+			    char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct control *ctl = calloc(1, sizeof(*ctl));
+
+	if (!ctl || strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "--control '%s': %s", path, ctl ? "path too long" : "out of memory");
+		free(ctl);
+		return NULL;
+	}
+	ctl->loop = loop;
+	ctl->gpu = gpu;
+	ctl->path = strdup(path);
+	pthread_mutex_init(&ctl->lock, NULL);
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->listen_fd < 0 || bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(ctl->listen_fd, 16) < 0 || pipe2(ctl->ret_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    loop_add(loop, ctl->listen_fd, EPOLLIN, on_listen, ctl) < 0 ||
+	    loop_add(loop, ctl->ret_pipe[0], EPOLLIN, on_return, ctl) < 0) {
+		snprintf(err, errlen, "--control '%s': %s", path, strerror(errno));
+		if (ctl->listen_fd >= 0)
+			close(ctl->listen_fd);
+		unlink(path);
+		free(ctl->path);
+		free(ctl);
+		return NULL;
+	}
+	return ctl;
+}
+
+void control_free(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	/* Running encodes hold connections and the return pipe: let them finish. */
+	for (;;) {
+		pthread_mutex_lock(&ctl->lock);
+		int busy = ctl->workers;
+		pthread_mutex_unlock(&ctl->lock);
+		if (!busy)
+			break;
+		usleep(1000);
+	}
+	while (ctl->nconns)
+		conn_close(ctl->conns[0]);
+	loop_del(ctl->loop, ctl->listen_fd);
+	loop_del(ctl->loop, ctl->ret_pipe[0]);
+	close(ctl->listen_fd);
+	close(ctl->ret_pipe[0]);
+	close(ctl->ret_pipe[1]);
+	unlink(ctl->path);
+	free(ctl->path);
+	pthread_mutex_destroy(&ctl->lock);
+	free(ctl);
+}

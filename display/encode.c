@@ -68,11 +68,11 @@ static void downscale(const struct view *src, uint8_t *dst, uint32_t ow, uint32_
 		for (uint32_t ox = 0; ox < ow; ox++) {
 			uint32_t x0 = (uint32_t)((uint64_t)ox * src->w / ow);
 			uint32_t x1 = (uint32_t)(((uint64_t)ox + 1) * src->w / ow);
-			uint32_t sum[3] = { 0, 0, 0 }, n;
+			uint64_t sum[3] = { 0, 0, 0 }, n;
 
 			if (x1 == x0)
 				x1 = x0 + 1;
-			n = (x1 - x0) * (y1 - y0);
+			n = (uint64_t)(x1 - x0) * (y1 - y0);
 			for (uint32_t y = y0; y < y1; y++) {
 				const uint8_t *row = src->p + (size_t)y * src->stride + (size_t)x0 * 4;
 

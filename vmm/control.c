@@ -73,6 +73,8 @@ static bool send_line(int fd, struct json_object *o, bool block)
 	char *line = malloc(len + 1);
 	bool ok;
 
+	if (!line)
+		return false;
 	memcpy(line, s, len);
 	line[len] = '\n';
 	ok = send(fd, line, len + 1, MSG_NOSIGNAL | (block ? 0 : MSG_DONTWAIT)) == (ssize_t)len + 1;
@@ -98,6 +100,22 @@ static bool send_error(int fd, const char *code, const char *fmt, ...)
 	ok = send_line(fd, o, false);
 	json_object_put(o);
 	return ok;
+}
+
+/* Writes all of buf (the socket blocks, with a send timeout); false if it could not. */
+static bool send_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
 }
 
 /* Blends the cursor (B,G,R,A) into the snapshot at its position. */
@@ -142,8 +160,7 @@ static void *encode_job(void *arg)
 		json_object_object_add(o, "width", json_object_new_int((int)img.width));
 		json_object_object_add(o, "height", json_object_new_int((int)img.height));
 		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)img.len));
-		j->conn->dead = !send_line(j->conn->fd, o, true) ||
-				send(j->conn->fd, img.data, img.len, MSG_NOSIGNAL) != (ssize_t)img.len;
+		j->conn->dead = !send_line(j->conn->fd, o, true) || !send_all(j->conn->fd, img.data, img.len);
 		json_object_put(o);
 	}
 	img_buf_free(&img);
@@ -163,8 +180,11 @@ static bool screenshot_opts(struct cconn *cc, struct json_object *req, struct im
 	const char *fmt = "png";
 
 	*o = (struct img_opts){ .format = IMG_PNG };
-	if (json_object_object_get_ex(req, "format", &v))
+	if (json_object_object_get_ex(req, "format", &v)) {
+		if (!json_object_is_type(v, json_type_string))
+			return send_error(cc->fd, "EINVAL", "format: want \"png\" or \"jpeg\""), false;
 		fmt = json_object_get_string(v);
+	}
 	if (strcmp(fmt, "png") == 0)
 		o->format = IMG_PNG;
 	else if (strcmp(fmt, "jpeg") == 0 || strcmp(fmt, "jpg") == 0)
@@ -320,7 +340,7 @@ static void on_conn(struct loop *loop, int fd, uint32_t events, void *opaque)
 		send_error(cc->fd, "EMSGSIZE", "a request line is longer than %d bytes", LINE_MAX_LEN);
 		cc->dead = true;
 	}
-	if (cc->dead && !cc->busy)
+	if (!cc->busy && cc->dead)
 		conn_close(cc);
 }
 
@@ -338,7 +358,7 @@ static void on_return(struct loop *loop, int fd, uint32_t events, void *opaque)
 			continue;
 		}
 		serve_lines(cc);
-		if (cc->dead && !cc->busy)
+		if (!cc->busy && cc->dead)
 			conn_close(cc);
 	}
 }
@@ -349,7 +369,8 @@ static void on_listen(struct loop *loop, int fd, uint32_t events, void *opaque)
 	int cfd;
 
 	(void)events;
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+	/* Blocking sockets: the loop only sends with MSG_DONTWAIT and reads after EPOLLIN. */
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		struct cconn *cc = ctl->nconns < MAX_CONNS ? calloc(1, sizeof(*cc)) : NULL;
 		struct timeval tv = { 30, 0 };
 
@@ -387,17 +408,14 @@ struct control *control_new(struct loop *loop, const char *path, struct virtio_d
 	pthread_mutex_init(&ctl->lock, NULL);
 	strcpy(sa.sun_path, path);
 	unlink(path);
+	ctl->ret_pipe[0] = ctl->ret_pipe[1] = -1;
 	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->listen_fd < 0 || bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(ctl->listen_fd, 16) < 0 || pipe2(ctl->ret_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    loop_add(loop, ctl->listen_fd, EPOLLIN, on_listen, ctl) < 0 ||
 	    loop_add(loop, ctl->ret_pipe[0], EPOLLIN, on_return, ctl) < 0) {
 		snprintf(err, errlen, "--control '%s': %s", path, strerror(errno));
-		if (ctl->listen_fd >= 0)
-			close(ctl->listen_fd);
-		unlink(path);
-		free(ctl->path);
-		free(ctl);
+		control_free(ctl);
 		return NULL;
 	}
 	return ctl;
@@ -418,11 +436,15 @@ void control_free(struct control *ctl)
 	}
 	while (ctl->nconns)
 		conn_close(ctl->conns[0]);
-	loop_del(ctl->loop, ctl->listen_fd);
-	loop_del(ctl->loop, ctl->ret_pipe[0]);
-	close(ctl->listen_fd);
-	close(ctl->ret_pipe[0]);
-	close(ctl->ret_pipe[1]);
+	if (ctl->listen_fd >= 0) {
+		loop_del(ctl->loop, ctl->listen_fd);
+		close(ctl->listen_fd);
+	}
+	if (ctl->ret_pipe[0] >= 0) {
+		loop_del(ctl->loop, ctl->ret_pipe[0]);
+		close(ctl->ret_pipe[0]);
+		close(ctl->ret_pipe[1]);
+	}
 	unlink(ctl->path);
 	free(ctl->path);
 	pthread_mutex_destroy(&ctl->lock);

@@ -78,6 +78,7 @@ struct gpu {
 	struct gpu_cursor cursor;
 	struct gpu_stats stats;
 	struct vq_elem elem;
+	const struct guest_mem *mem;   /* of the queue being served */
 };
 
 /* --- helpers ------------------------------------------------------------------- */
@@ -327,7 +328,7 @@ static uint32_t cmd_attach_backing(struct gpu *g, const struct vq_elem *e)
 	}
 	for (uint32_t i = 0; i < req.nr_entries; i++) {
 		/* Checked now for the answer, and again at each use: memory can move. */
-		if (ents[i].length == 0 || !gm_translate(g->dev->vqs[0].mem, ents[i].addr, ents[i].length)) {
+		if (ents[i].length == 0 || !gm_translate(g->mem, ents[i].addr, ents[i].length)) {
 			free(ents);
 			return RESP_ERR_INVALID_PARAMETER;
 		}
@@ -373,7 +374,7 @@ static bool backing_read(struct gpu *g, const struct resource *r, uint64_t off, 
 			continue;
 		}
 		n = m->length - off < len ? m->length - off : len;
-		src = gm_translate(g->dev->vqs[0].mem, m->addr + off, n);
+		src = gm_translate(g->mem, m->addr + off, n);
 		if (!src)
 			return false;
 		memcpy(dst, src, n);
@@ -559,12 +560,13 @@ static void gpu_queue_notify(struct virtio_dev *dev, unsigned int q)
 	bool pushed = false;
 	int ret;
 
+	g->mem = vq->mem;
 	while ((ret = vq_pop(vq, e)) == 1) {
 		union {
 			struct hdr h;
 			uint8_t bytes[24 + 1024 + 8];
 		} resp;
-		struct hdr req;
+		struct hdr req = { 0 };
 		uint32_t len = sizeof(struct hdr), type;
 
 		memset(&resp.h, 0, sizeof(resp.h));

@@ -90,6 +90,10 @@ static void check_screenshots(void)
 	CHECK(h && strstr(h, "\"ok\":false") && strstr(h, "not inside"));
 	free(h);
 	free(data);
+	h = control("{\"op\":\"screenshot\",\"format\":null}\n", &data, &len);
+	CHECK(h && strstr(h, "\"ok\":false") && strstr(h, "EINVAL"));
+	free(h);
+	free(data);
 	h = control("{\"op\":\"display\"}\n", &data, &len);
 	CHECK(h && strstr(h, "\"width\":1024") && strstr(h, "\"height\":768"));
 	free(h);

@@ -285,21 +285,28 @@ static uint32_t cmd_create_2d(struct gpu *g, const struct vq_elem *e)
 	return RESP_OK_NODATA;
 }
 
-static uint32_t cmd_unref(struct gpu *g, const struct vq_elem *e)
+/* For commands that name just a resource: hdr, id, padding. */
+static uint32_t req_resource(struct gpu *g, const struct vq_elem *e, struct resource **r)
 {
 	struct {
 		struct hdr h;
 		uint32_t id, pad;
 	} req;
-	struct resource *r;
 
 	if (!read_req(e, 0, &req, sizeof(req)))
 		return RESP_ERR_INVALID_PARAMETER;
-	r = res_find(g, req.id);
-	if (!r)
-		return RESP_ERR_INVALID_RESOURCE_ID;
-	res_free(g, r);
-	return RESP_OK_NODATA;
+	*r = res_find(g, req.id);
+	return *r ? RESP_OK_NODATA : RESP_ERR_INVALID_RESOURCE_ID;
+}
+
+static uint32_t cmd_unref(struct gpu *g, const struct vq_elem *e)
+{
+	struct resource *r;
+	uint32_t ret = req_resource(g, e, &r);
+
+	if (ret == RESP_OK_NODATA)
+		res_free(g, r);
+	return ret;
 }
 
 static uint32_t cmd_attach_backing(struct gpu *g, const struct vq_elem *e)
@@ -342,22 +349,16 @@ static uint32_t cmd_attach_backing(struct gpu *g, const struct vq_elem *e)
 
 static uint32_t cmd_detach_backing(struct gpu *g, const struct vq_elem *e)
 {
-	struct {
-		struct hdr h;
-		uint32_t id, pad;
-	} req;
 	struct resource *r;
+	uint32_t ret = req_resource(g, e, &r);
 
-	if (!read_req(e, 0, &req, sizeof(req)))
-		return RESP_ERR_INVALID_PARAMETER;
-	r = res_find(g, req.id);
-	if (!r)
-		return RESP_ERR_INVALID_RESOURCE_ID;
-	free(r->backing);
-	r->backing = NULL;
-	r->nbacking = 0;
-	r->backing_len = 0;
-	return RESP_OK_NODATA;
+	if (ret == RESP_OK_NODATA) {
+		free(r->backing);
+		r->backing = NULL;
+		r->nbacking = 0;
+		r->backing_len = 0;
+	}
+	return ret;
 }
 
 /* Copies len bytes at byte offset off of r's backing into dst; false if outside. */

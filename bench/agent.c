@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "common.h"
+#include "vmtest.h"
 #include "engine_qemu.h"
 
 static const char usage[] =
@@ -136,8 +137,8 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	cfg.kernel = read_line_file(guest, "kernel.path");
-	cfg.disk = read_line_file(guest, "minimal.path");
+	cfg.kernel = vm_guest_path(guest, "kernel.path");
+	cfg.disk = vm_guest_path(guest, "minimal.path");
 	cfg.engine = qemu_host_has_kvm() ? ENGINE_QEMU_KVM : ENGINE_QEMU_TCG;
 	if (!mkdtemp(dir))
 		return 1;

@@ -28,22 +28,6 @@ double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-char *read_line_file(const char *dir, const char *name)
-{
-	char path[4096], buf[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "re");
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		fprintf(stderr, "bench_boot: cannot read %s (run `make guest` first)\n", path);
-		exit(1);
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return strdup(buf);
-}
-
 /* VmRSS and VmHWM of pid, in KiB; false if it is gone. */
 bool proc_rss(pid_t pid, long *rss, long *hwm)
 {

@@ -10,8 +10,6 @@
 #define READY "cubicle-agent: ready"
 
 double now_ms(void);
-/* The first line of DIR/NAME (a path `make` left); exits with a reason if absent. */
-char *read_line_file(const char *dir, const char *name);
 /* VmRSS and VmHWM of pid in KiB; false if it is gone. */
 bool proc_rss(pid_t pid, long *rss, long *hwm);
 /* ms from t0 until READY shows on fd, or -1; *seen says whether it did. */

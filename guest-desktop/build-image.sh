@@ -12,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../scripts/cache-lib.sh"
 
-usage() { echo "usage: $0 TEMPLATE AGENT_BINARY    (templates: $(cd "$here/templates" && ls | sed 's/\.recipe$//' | tr '\n' ' '))"; }
+usage() { echo "usage: $0 TEMPLATE AGENT_BINARY    (templates: $(cd "$here/templates" && ls ./*.recipe | sed 's#^\./##; s/\.recipe$//' | tr '\n' ' '))"; }
 [ "${1:-}" = "--help" ] && { usage; exit 0; }
 [ $# -eq 2 ] || { usage >&2; exit 2; }
 template=$1 init=$2
@@ -21,7 +21,20 @@ recipe=$here/templates/$template.recipe
 [ -x "$init" ] || { echo "image: agent binary '$init' missing" >&2; exit 2; }
 init=$(realpath "$init")
 
-key=$(cache_key "$recipe" "$0" "$init")
+PACKAGES="" OVERLAYS="" HEADROOM_MIB=256
+# shellcheck source=/dev/null
+. "$recipe"
+overlay_files=()
+for o in $OVERLAYS; do
+	[ -d "$here/templates/overlays/$o" ] || { echo "image: $template: no overlay '$o'" >&2; exit 2; }
+	while IFS= read -r f; do overlay_files+=("$f"); done < <(find "$here/templates/overlays/$o" -type f | LC_ALL=C sort)
+done
+
+# The key covers every overlay file's path, contents and whether it is executable.
+key=$( {
+	cache_key "$recipe" "$0" "$init" "${overlay_files[@]}"
+	for f in "${overlay_files[@]}"; do echo "${f#"$here"/} $([ -x "$f" ] && echo x)"; done
+} | sha256sum | cut -c1-16)
 out=$CUBICLE_CACHE/images/$template-$key.ext4
 if [ -r "$out" ]; then
 	echo "$out"
@@ -31,10 +44,6 @@ mkdir -p "$CUBICLE_CACHE/images"
 exec 9>"$CUBICLE_CACHE/images/.lock-$template"
 flock 9
 [ -r "$out" ] && { echo "$out"; exit 0; }
-
-PACKAGES="" HEADROOM_MIB=256
-# shellcheck source=/dev/null
-. "$recipe"
 
 # The host's own Debian sources for bookworm, handed to mmdebstrap as they are.
 host_sources() {
@@ -70,6 +79,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --variant=minbase --mode=root --fo
 	--customize-hook='echo cubicle > "$1/etc/hostname"' \
 	--customize-hook='rm -f "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*_Packages' \
 	--customize-hook="install -m 0755 '$init' \"\$1/sbin/cubicle-agent\"" \
+	--customize-hook="for o in $OVERLAYS; do cp -a --no-preserve=ownership '$here/templates/overlays/'\$o/. \"\$1/\"; done" \
 	--customize-hook='chroot "$1" useradd --create-home --uid 1000 --user-group --shell /bin/bash user' \
 	bookworm "$work/root" "$sources" 2>&1 |
 	grep --line-buffered -E '^(I|W|E): ' | sed -u "s/^/image: $template: /" >&2

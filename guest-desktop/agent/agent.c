@@ -32,16 +32,17 @@
 
 static pid_t console_shell = -1;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
+	flockfile(stdout);
 	fputs("cubicle-agent: ", stdout);
 	vprintf(fmt, ap);
 	fputc('\n', stdout);
 	fflush(stdout);
+	funlockfile(stdout);
 	va_end(ap);
 }
 
@@ -241,48 +242,6 @@ static pid_t start_console_shell(void)
 	_exit(127);
 }
 
-/*
- * What the template asks to start: every executable in START_DIR, in name
- * order, as root, in the background, its output on the console. They start
- * after `ready`, so they never delay the agent. The reaper collects them.
- */
-#define START_DIR "/etc/cubicle/start.d"
-
-static int not_hidden(const struct dirent *e)
-{
-	return e->d_name[0] != '.';
-}
-
-static void start_template_services(void)
-{
-	struct dirent **names;
-	int n = scandir(START_DIR, &names, not_hidden, alphasort);
-
-	for (int i = 0; i < n; i++) {
-		char path[512];
-
-		snprintf(path, sizeof(path), START_DIR "/%s", names[i]->d_name);
-		if (access(path, X_OK) == 0) {
-			pid_t pid = fork();
-
-			if (pid == 0) {
-				sigset_t none;
-
-				sigemptyset(&none);
-				sigprocmask(SIG_SETMASK, &none, NULL);
-				signal(SIGPIPE, SIG_DFL);
-				setsid();
-				execl(path, path, (char *)NULL);
-				_exit(127);
-			}
-			say("started %s%s", path, pid < 0 ? " (fork failed)" : "");
-		}
-		free(names[i]);
-	}
-	if (n > 0)
-		free(names);
-}
-
 /* PID 1 reaps everything; commands the agent started are told their status. */
 static void *reaper(void *arg)
 {
@@ -297,7 +256,8 @@ static void *reaper(void *arg)
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid == console_shell)
 				power_off();
-			exec_reaped(pid, status);
+			if (!services_reaped(pid, status))
+				exec_reaped(pid, status);
 		}
 		sigwait(&set, &sig);
 	}
@@ -315,6 +275,17 @@ static void op_hello(struct conn *c)
 	json_object_object_add(o, "protocol", json_object_new_int(AGENT_PROTOCOL));
 	json_object_object_add(o, "agent", json_object_new_string("cubicle-agent"));
 	json_object_object_add(o, "hostname", json_object_new_string(host));
+	reply_ok(c, o);
+}
+
+/* What the template's services are doing, and the desktop's display if any. */
+static void op_status(struct conn *c)
+{
+	struct json_object *o = json_object_new_object();
+	const char *display = services_display();
+
+	json_object_object_add(o, "services", json_object_new_string(services_state()));
+	json_object_object_add(o, "display", display ? json_object_new_string(display) : NULL);
 	reply_ok(c, o);
 }
 
@@ -337,6 +308,8 @@ static void *serve(void *arg)
 	op = jstr(req, "op", "");
 	if (strcmp(op, "hello") == 0)
 		op_hello(c);
+	else if (strcmp(op, "status") == 0)
+		op_status(c);
 	else if (strcmp(op, "exec") == 0)
 		op_exec(c, req);
 	else if (strcmp(op, "ps") == 0)
@@ -397,6 +370,7 @@ int main(void)
 		return 1;
 	}
 	setup_system();
+	services_init();
 	/* Children are reaped by one thread; every other thread keeps SIGCHLD blocked. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -411,7 +385,8 @@ int main(void)
 	say("ready");
 	if (cmdline_has("cubicle.once"))
 		power_off();
-	start_template_services();
+	services_start();
+	services_watch_display();
 	if (!cmdline_has("cubicle.noshell"))
 		console_shell = start_console_shell();
 

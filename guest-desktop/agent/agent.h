@@ -52,4 +52,18 @@ void op_file(struct conn *c, const char *op, struct json_object *req);
 /* Called by the reaper for every child that ends; false if not ours. */
 bool exec_reaped(pid_t pid, int status);
 
+/* One line on the console, prefixed "cubicle-agent: ". */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The template's services (services.c): start.d at boot, display.d on a
+ * monitor hotplug, and the desktop's DISPLAY when the template has one.
+ */
+void services_init(void);
+void services_start(void);
+void services_watch_display(void);
+bool services_reaped(pid_t pid, int status);
+const char *services_state(void);	/* "starting", "ready" or "failed" */
+const char *services_display(void);	/* ":0", or NULL without a desktop */
+
 #endif

@@ -327,7 +327,8 @@ static char **build_env(struct json_object *req, const struct who *w, bool pty)
 	    asprintf(&envp[k++], "SHELL=%s", w->shell) < 0 ||
 	    asprintf(&envp[k++], "PATH=%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0 ||
 	    asprintf(&envp[k++], "TERM=%s", pty ? "xterm-256color" : "dumb") < 0 ||
-	    asprintf(&envp[k++], "LANG=C.UTF-8") < 0)
+	    asprintf(&envp[k++], "LANG=C.UTF-8") < 0 ||
+	    (services_display() && asprintf(&envp[k++], "DISPLAY=%s", services_display()) < 0))
 		return envp;
 	if (env) {
 		json_object_object_foreach(env, key, val) {

@@ -13,7 +13,7 @@ PKGS=(
 	libvncserver-dev libpng-dev libturbojpeg0-dev libxkbcommon-dev
 	libjson-c-dev libseccomp-dev libmicrohttpd-dev
 	# guest kernel
-	linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils cpio
+	linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils cpio patch
 	# root images
 	mmdebstrap e2fsprogs busybox-static
 	# engine

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -13,8 +14,8 @@
 const char vmm_usage[] =
 	"usage: cubicle-vmm --kernel PATH --disk PATH [options]\n"
 	"\n"
-	"Runs one Cubicle sandbox: starts the device host (virtio-rng, and virtio-vsock\n"
-	"with --vsock, over vhost-user),\n"
+	"Runs one Cubicle sandbox: starts the device host (virtio-rng, virtio-gpu, and\n"
+	"virtio-vsock with --vsock, over vhost-user),\n"
 	"launches QEMU's microvm machine with those devices attached and the root disk,\n"
 	"forwards the guest console, and exits when the guest stops.\n"
 	"\n"
@@ -31,9 +32,17 @@ const char vmm_usage[] =
 	"  --engine auto|qemu-tcg|qemu-kvm\n"
 	"                       auto picks KVM only where the CPU has VMX or SVM\n"
 	"                       and /dev/kvm opens (default auto)\n"
-	"  --display WxH        a virtio-gpu screen of that size (64x64..8192x8192)\n"
-	"  --control PATH       the control socket: screenshots and display info\n"
-	"                       (docs/control-protocol.md)\n"
+	"  --display WxH|none   the virtio-gpu screen's size (default 1280x800,\n"
+	"                       64x64..8192x8192); the control socket can change it\n"
+	"  --control PATH       the control socket: screenshots, display info and\n"
+	"                       resize (docs/control-protocol.md)\n"
+	"  --vnc [ADDR:]PORT    serve the screen over VNC (and websockets, for noVNC)\n"
+	"                       on ADDR (default 127.0.0.1); port 0 picks a free one\n"
+	"  --vnc-password-file PATH\n"
+	"                       the VNC password (first line, at most 8 characters);\n"
+	"                       a random one is written there (mode 0600) if the\n"
+	"                       file does not exist. Required with --vnc\n"
+	"  --vnc-view-only      viewers see the screen but cannot type or click\n"
 	"  --vsock PATH         virtio-vsock for the guest (CID 3): host programs\n"
 	"                       connect to the unix socket PATH and send\n"
 	"                       \"CONNECT <port>\\n\"; guest connections to the host's\n"
@@ -85,7 +94,8 @@ const char *vmm_engine_name(enum vmm_engine e)
 int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, size_t errlen)
 {
 	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
-	       O_QEMU, O_VSOCK, O_OVERLAY, O_DISPLAY, O_CONTROL, O_HELP };
+	       O_QEMU, O_VSOCK, O_OVERLAY, O_DISPLAY, O_CONTROL, O_VNC, O_VNC_PASSWORD_FILE,
+	       O_VNC_VIEW_ONLY, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "disk", required_argument, NULL, O_DISK },
@@ -99,13 +109,18 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		{ "overlay", required_argument, NULL, O_OVERLAY },
 		{ "display", required_argument, NULL, O_DISPLAY },
 		{ "control", required_argument, NULL, O_CONTROL },
+		{ "vnc", required_argument, NULL, O_VNC },
+		{ "vnc-password-file", required_argument, NULL, O_VNC_PASSWORD_FILE },
+		{ "vnc-view-only", no_argument, NULL, O_VNC_VIEW_ONLY },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*cfg = (struct vmm_config){ .memory_mib = 512, .vcpus = 1, .serial = "stdout",
-				    .engine = ENGINE_AUTO, .qemu = "qemu-system-x86_64" };
+				    .engine = ENGINE_AUTO, .qemu = "qemu-system-x86_64",
+				    .display_w = VMM_DEFAULT_DISPLAY_W,
+				    .display_h = VMM_DEFAULT_DISPLAY_H };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -143,6 +158,10 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		case O_DISPLAY: {
 			char w[16], h[16];
 
+			if (strcmp(optarg, "none") == 0) {
+				cfg->display_w = cfg->display_h = 0;
+				break;
+			}
 			if (sscanf(optarg, "%15[0-9]x%15[0-9]", w, h) != 2 ||
 			    strlen(w) + strlen(h) + 1 != strlen(optarg) ||
 			    !parse_uint(w, 64, 8192, &cfg->display_w) ||
@@ -156,6 +175,36 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 				return fail(err, errlen, "--control: want a unix socket path");
 			cfg->control = optarg;
 			break;
+		case O_VNC: {
+			const char *colon = strrchr(optarg, ':');
+			unsigned int port;
+			char *addr = cfg->vnc_addr_buf;
+
+			cfg->vnc_addr = "127.0.0.1";
+			if (colon) {
+				struct in_addr a;
+				size_t n = (size_t)(colon - optarg);
+
+				if (n == 0 || n >= sizeof(cfg->vnc_addr_buf))
+					return fail(err, errlen, "--vnc '%s': want [IPv4-ADDRESS:]PORT", optarg);
+				memcpy(addr, optarg, n);
+				addr[n] = '\0';
+				if (inet_pton(AF_INET, addr, &a) != 1)
+					return fail(err, errlen, "--vnc '%s': '%s' is not an IPv4 address",
+						    optarg, addr);
+				cfg->vnc_addr = addr;
+			}
+			if (!parse_uint(colon ? colon + 1 : optarg, 0, 65535, &port))
+				return fail(err, errlen, "--vnc '%s': want a port from 0 to 65535", optarg);
+			cfg->vnc_port = (int)port;
+			break;
+		}
+		case O_VNC_PASSWORD_FILE:
+			if (!*optarg)
+				return fail(err, errlen, "--vnc-password-file: want a file path");
+			cfg->vnc_password_file = optarg;
+			break;
+		case O_VNC_VIEW_ONLY: cfg->vnc_view_only = true; break;
 		case O_OVERLAY:
 			if (!*optarg)
 				return fail(err, errlen, "--overlay: want a file path");
@@ -179,6 +228,12 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		return fail(err, errlen, "--kernel is required (see --help)");
 	if (!cfg->disk)
 		return fail(err, errlen, "--disk is required (see --help)");
+	if (cfg->vnc_addr && !cfg->display_w)
+		return fail(err, errlen, "--vnc needs a screen (not --display none)");
+	if (cfg->vnc_addr && !cfg->vnc_password_file)
+		return fail(err, errlen, "--vnc needs --vnc-password-file (VNC always asks a password)");
+	if (!cfg->vnc_addr && (cfg->vnc_password_file || cfg->vnc_view_only))
+		return fail(err, errlen, "--vnc-password-file and --vnc-view-only need --vnc");
 	return 0;
 }
 

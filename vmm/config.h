@@ -22,6 +22,8 @@ enum vmm_exit {
 #define VMM_MIN_MEMORY_MIB 64
 #define VMM_MAX_MEMORY_MIB (256 * 1024)
 #define VMM_MAX_VCPUS 64
+#define VMM_DEFAULT_DISPLAY_W 1280
+#define VMM_DEFAULT_DISPLAY_H 800
 
 struct vmm_config {
 	const char *kernel;
@@ -36,6 +38,11 @@ struct vmm_config {
 	const char *control;     /* control socket path (docs/control-protocol.md), or NULL */
 	unsigned int display_w;  /* virtio-gpu screen size; 0: no screen */
 	unsigned int display_h;
+	const char *vnc_addr;    /* VNC server's IPv4 address, or NULL: no VNC */
+	char vnc_addr_buf[16];
+	int vnc_port;            /* 0: a free one */
+	const char *vnc_password_file;
+	bool vnc_view_only;
 	const char *qemu;        /* QEMU binary */
 	bool help;
 };

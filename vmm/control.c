@@ -11,22 +11,28 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "encode.h"
 #include "framebuffer.h"
+#include "client.h"
 #include "virtio_gpu.h"
 
 #define LINE_MAX_LEN 4096
 #define MAX_CONNS 64
+#define RESIZE_WAIT_MS 30000    /* a desktop under TCG can take seconds */
 
 struct control {
 	struct loop *loop;
 	struct virtio_dev *gpu;
+	char *agent_vsock;
+	struct vnc *vnc;
 	char *path;
 	int listen_fd;
 	int ret_pipe[2];            /* workers hand connections back to the loop */
-	int workers;                /* encodes running, under lock */
+	int workers;                /* encodes and resizes running, under lock */
+	_Atomic bool stopping;      /* resizes stop waiting for the guest */
 	pthread_mutex_t lock;
 	struct cconn *conns[MAX_CONNS];
 	unsigned int nconns;
@@ -276,9 +282,148 @@ static void display_info(struct cconn *cc)
 	json_object_object_add(cur, "y", json_object_new_int(c ? (int)c->y : 0));
 	json_object_object_add(cur, "visible", json_object_new_boolean(c && c->visible));
 	json_object_object_add(o, "cursor", cur);
+	if (cc->ctl->vnc) {
+		struct json_object *vnc = json_object_new_object();
+
+		json_object_object_add(vnc, "port", json_object_new_int(vnc_port(cc->ctl->vnc)));
+		json_object_object_add(vnc, "clients", json_object_new_int(vnc_clients(cc->ctl->vnc)));
+		json_object_object_add(o, "vnc", vnc);
+	}
 	if (!send_line(cc->fd, o, false))
 		cc->dead = true;
 	json_object_put(o);
+}
+
+struct resize {
+	struct cconn *conn;
+	uint32_t width, height;
+	uint32_t old_width, old_height;    /* offered again if the guest cannot follow */
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Asks the guest agent to apply the mode (docs/control-protocol.md says why
+ * not the display event): 0, or -errno with the reason in err.
+ */
+static int agent_apply(const char *vsock, uint32_t w, uint32_t h, char *err, size_t errlen)
+{
+	struct json_object *req = json_object_new_object(), *reply = NULL;
+	struct agent_error ae = { "", "" };
+	int ret;
+
+	json_object_object_add(req, "op", json_object_new_string("display"));
+	json_object_object_add(req, "width", json_object_new_int((int)w));
+	json_object_object_add(req, "height", json_object_new_int((int)h));
+	ret = agent_call(vsock, req, &reply, &ae);
+	if (ret == -EREMOTEIO)
+		snprintf(err, errlen, "the guest could not apply %ux%u: %s", w, h, ae.message);
+	else if (ret < 0)
+		snprintf(err, errlen, "the guest agent did not answer: %s", strerror(-ret));
+	json_object_put(req);
+	json_object_put(reply);
+	return ret;
+}
+
+/*
+ * On a worker: has the guest apply the mode, then waits until it scans out
+ * the new size, and answers.
+ */
+static void *resize_job(void *arg)
+{
+	struct resize *r = arg;
+	struct control *ctl = r->conn->ctl;
+	uint64_t want = (uint64_t)r->width << 32 | r->height;
+	char err[640];
+	int ret = agent_apply(ctl->agent_vsock, r->width, r->height, err, sizeof(err));
+
+	if (ret < 0) {
+		gpu_set_mode(ctl->gpu, r->old_width, r->old_height);
+		r->conn->dead = !send_error(r->conn->fd, ret == -EREMOTEIO ? "EIO" : "EHOSTDOWN",
+					    "%s", err);
+	} else {
+		long long deadline = mono_ms() + RESIZE_WAIT_MS;
+
+		while (gpu_scanout_size(ctl->gpu) != want && mono_ms() < deadline && !ctl->stopping)
+			usleep(10000);
+		if (gpu_scanout_size(ctl->gpu) == want) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "ok", json_object_new_boolean(1));
+			json_object_object_add(o, "width", json_object_new_int((int)r->width));
+			json_object_object_add(o, "height", json_object_new_int((int)r->height));
+			r->conn->dead = !send_line(r->conn->fd, o, true);
+			json_object_put(o);
+		} else {
+			r->conn->dead = !send_error(r->conn->fd, "ETIMEDOUT",
+				"the guest did not switch to %ux%u within %d s", r->width, r->height,
+				RESIZE_WAIT_MS / 1000);
+		}
+	}
+	(void)!write(ctl->ret_pipe[1], &r->conn, sizeof(r->conn));
+	free(r);
+	pthread_mutex_lock(&ctl->lock);
+	ctl->workers--;
+	pthread_mutex_unlock(&ctl->lock);
+	return NULL;
+}
+
+/* Validates a resize, offers the new mode at once, and hands the rest to a worker. */
+static void start_resize(struct cconn *cc, struct json_object *req)
+{
+	struct control *ctl = cc->ctl;
+	struct json_object *w, *h;
+	struct resize *r;
+	pthread_t tid;
+	int64_t width, height;
+	uint32_t old_w, old_h;
+
+	if (!ctl->gpu) {
+		send_error(cc->fd, "ENODEV", "this sandbox has no screen (cubicle-vmm --display)");
+		return;
+	}
+	if (!ctl->agent_vsock) {
+		send_error(cc->fd, "ENODEV", "resizing needs the guest agent (cubicle-vmm --vsock)");
+		return;
+	}
+	if (!json_object_object_get_ex(req, "width", &w) || !json_object_is_type(w, json_type_int) ||
+	    !json_object_object_get_ex(req, "height", &h) || !json_object_is_type(h, json_type_int)) {
+		send_error(cc->fd, "EINVAL", "resize: want integer \"width\" and \"height\"");
+		return;
+	}
+	width = json_object_get_int64(w);
+	height = json_object_get_int64(h);
+	gpu_mode(ctl->gpu, &old_w, &old_h);
+	if (width < 64 || height < 64 || width > FB_MAX_DIM || height > FB_MAX_DIM ||
+	    gpu_set_mode(ctl->gpu, (uint32_t)width, (uint32_t)height) < 0) {
+		send_error(cc->fd, "EINVAL", "resize: %lldx%lld is not a mode this screen offers "
+			   "(64..%d each, within the sandbox's GPU memory)", (long long)width,
+			   (long long)height, FB_MAX_DIM);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		gpu_set_mode(ctl->gpu, old_w, old_h);
+		send_error(cc->fd, "ENOMEM", "out of memory");
+		return;
+	}
+	*r = (struct resize){ cc, (uint32_t)width, (uint32_t)height, old_w, old_h };
+	cc->busy = true;
+	loop_del(ctl->loop, cc->fd);
+	pthread_mutex_lock(&ctl->lock);
+	ctl->workers++;
+	pthread_mutex_unlock(&ctl->lock);
+	if (pthread_create(&tid, NULL, resize_job, r) != 0) {
+		resize_job(r);
+		return;
+	}
+	pthread_detach(tid);
 }
 
 /* Handles one request line. */
@@ -299,6 +444,8 @@ static void request(struct cconn *cc, char *line)
 		start_screenshot(cc, req);
 	else if (strcmp(op, "display") == 0)
 		display_info(cc);
+	else if (strcmp(op, "resize") == 0)
+		start_resize(cc, req);
 	else
 		send_error(cc->fd, "EOPNOTSUPP", "unknown op '%s'", op);
 	json_object_put(req);
@@ -391,7 +538,7 @@ static void on_listen(struct loop *loop, int fd, uint32_t events, void *opaque)
 	}
 }
 
-struct control *control_new(struct loop *loop, const char *path, struct virtio_dev *gpu,
+struct control *control_new(struct loop *loop, const char *path, const struct control_deps *deps,
 			    char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -403,7 +550,9 @@ struct control *control_new(struct loop *loop, const char *path, struct virtio_d
 		return NULL;
 	}
 	ctl->loop = loop;
-	ctl->gpu = gpu;
+	ctl->gpu = deps->gpu;
+	ctl->agent_vsock = deps->agent_vsock ? strdup(deps->agent_vsock) : NULL;
+	ctl->vnc = deps->vnc;
 	ctl->path = strdup(path);
 	pthread_mutex_init(&ctl->lock, NULL);
 	strcpy(sa.sun_path, path);
@@ -425,7 +574,8 @@ void control_free(struct control *ctl)
 {
 	if (!ctl)
 		return;
-	/* Running encodes hold connections and the return pipe: let them finish. */
+	/* Running workers hold connections and the return pipe: let them finish. */
+	ctl->stopping = true;
 	for (;;) {
 		pthread_mutex_lock(&ctl->lock);
 		int busy = ctl->workers;
@@ -447,6 +597,7 @@ void control_free(struct control *ctl)
 	}
 	unlink(ctl->path);
 	free(ctl->path);
+	free(ctl->agent_vsock);
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 }

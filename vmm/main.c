@@ -21,6 +21,7 @@
 #include "control.h"
 #include "engine_qemu.h"
 #include "loop.h"
+#include "screen.h"
 #include "vhost_user.h"
 #include "virtio_gpu.h"
 #include "virtio_rng.h"
@@ -253,6 +254,7 @@ int main(int argc, char **argv)
 	struct virtio_dev *rng = NULL, *vsock = NULL, *gpu = NULL;
 	struct vu_server *vu[3] = { NULL, NULL, NULL };
 	struct control *control = NULL;
+	struct vnc *vnc = NULL;
 	char err[512] = "";
 	int con[2] = { -1, -1 }, sfd = -1;
 	char **qargv = NULL;
@@ -314,8 +316,21 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (cfg.vnc_addr) {
+		/* Viewers' input reaches the guest once virtio-input lands. */
+		vnc = screen_start_vnc(gpu, &cfg, NULL, err, sizeof(err));
+		if (!vnc) {
+			log_msg("%s", err);
+			vmm.exit_status = VMM_EXIT_USAGE;
+			goto out;
+		}
+		log_msg("vnc: %s:%d (password in %s)%s", cfg.vnc_addr, vnc_port(vnc),
+			cfg.vnc_password_file, cfg.vnc_view_only ? ", view only" : "");
+	}
 	if (cfg.control) {
-		control = control_new(vmm.loop, cfg.control, gpu, err, sizeof(err));
+		struct control_deps deps = { .gpu = gpu, .vnc = vnc, .agent_vsock = cfg.vsock };
+
+		control = control_new(vmm.loop, cfg.control, &deps, err, sizeof(err));
 		if (!control) {
 			log_msg("%s", err);
 			vmm.exit_status = VMM_EXIT_USAGE;
@@ -403,6 +418,7 @@ out:
 		tcsetattr(STDIN_FILENO, TCSANOW, &vmm.saved_tty);
 	qemu_argv_free(qargv);
 	control_free(control);
+	vnc_free(vnc);
 	for (int i = 0; i < 3; i++)
 		vu_free(vu[i]);
 	for (int i = 0; i < 2; i++)

@@ -69,13 +69,15 @@ struct resource {
 struct gpu {
 	struct virtio_dev *dev;
 	struct framebuffer *fb;
-	uint32_t width, height;     /* the mode we offer */
+	_Atomic uint64_t mode;      /* the mode we offer: width << 32 | height */
 	uint64_t mem_cap;
 	struct resource *res[MAX_RESOURCES];
 	unsigned int nres;
 	uint32_t scanout_res;       /* 0: disabled */
 	struct rect scanout_rect;
 	struct gpu_cursor cursor;
+	struct gpu_listener listener;
+	_Atomic uint64_t scanout_wh;
 	struct gpu_stats stats;
 	struct vq_elem elem;
 	const struct guest_mem *mem;   /* of the queue being served */
@@ -171,7 +173,9 @@ static uint32_t cmd_display_info(struct gpu *g, uint8_t *resp, uint32_t *len)
 	} *d = (void *)resp;
 
 	memset(d, 0, sizeof(*d));
-	d->pmodes[0].r = (struct rect){ 0, 0, g->width, g->height };
+	uint64_t mode = g->mode;
+
+	d->pmodes[0].r = (struct rect){ 0, 0, (uint32_t)(mode >> 32), (uint32_t)mode };
 	d->pmodes[0].enabled = 1;
 	*len = sizeof(*d);
 	return RESP_OK_DISPLAY_INFO;
@@ -188,7 +192,7 @@ static void make_edid(uint32_t w, uint32_t h, uint8_t e[128])
 
 	memset(e, 0, 128);
 	memcpy(e, header, 8);
-	e[8] = 0x0d;            /* manufacturer "CUB" packed in 5-bit letters */
+	e[8] = 0x0e;            /* manufacturer "CUB" packed in 5-bit letters */
 	e[9] = 0xa2;
 	e[10] = 0x01;           /* product 1 */
 	e[16] = 1;              /* week 1 */
@@ -247,7 +251,9 @@ static uint32_t cmd_get_edid(struct gpu *g, const struct vq_elem *e, uint8_t *re
 		return RESP_ERR_INVALID_SCANOUT_ID;
 	memset(r, 0, sizeof(*r));
 	r->size = 128;
-	make_edid(g->width, g->height, r->edid);
+	uint64_t mode = g->mode;
+
+	make_edid((uint32_t)(mode >> 32), (uint32_t)mode, r->edid);
 	*len = sizeof(*r);
 	return RESP_OK_EDID;
 }
@@ -430,6 +436,7 @@ static uint32_t cmd_set_scanout(struct gpu *g, const struct vq_elem *e)
 		return RESP_ERR_INVALID_SCANOUT_ID;
 	if (req.id == 0) {          /* disable */
 		g->scanout_res = 0;
+		g->scanout_wh = 0;
 		return RESP_OK_NODATA;
 	}
 	res = res_find(g, req.id);
@@ -437,11 +444,15 @@ static uint32_t cmd_set_scanout(struct gpu *g, const struct vq_elem *e)
 		return RESP_ERR_INVALID_RESOURCE_ID;
 	if (req.r.w == 0 || req.r.h == 0 || !rect_inside(&req.r, res->width, res->height))
 		return RESP_ERR_INVALID_PARAMETER;
-	if ((req.r.w != g->fb->width || req.r.h != g->fb->height) &&
-	    fb_resize(g->fb, req.r.w, req.r.h) < 0)
-		return RESP_ERR_OUT_OF_MEMORY;
+	if (req.r.w != g->fb->width || req.r.h != g->fb->height) {
+		if (fb_resize(g->fb, req.r.w, req.r.h) < 0)
+			return RESP_ERR_OUT_OF_MEMORY;
+		if (g->listener.resized)
+			g->listener.resized(g->listener.opaque, g->fb);
+	}
 	g->scanout_res = req.id;
 	g->scanout_rect = req.r;
+	g->scanout_wh = (uint64_t)req.r.w << 32 | req.r.h;
 	return RESP_OK_NODATA;
 }
 
@@ -474,7 +485,11 @@ static void present(struct gpu *g, const struct resource *res, struct rect r)
 			dst[3] = 0xff;
 		}
 	}
-	fb_damage(g->fb, &(struct fb_rect){ x0 - s->x, y0 - s->y, (uint32_t)(x1 - x0), (uint32_t)(y1 - y0) });
+	struct fb_rect d = { x0 - s->x, y0 - s->y, (uint32_t)(x1 - x0), (uint32_t)(y1 - y0) };
+
+	fb_damage(g->fb, &d);
+	if (g->listener.damaged)
+		g->listener.damaged(g->listener.opaque, g->fb, &d);
 }
 
 static uint32_t cmd_flush(struct gpu *g, const struct vq_elem *e)
@@ -514,10 +529,11 @@ static uint32_t cmd_cursor(struct gpu *g, const struct vq_elem *e, uint32_t type
 		return RESP_ERR_INVALID_PARAMETER;
 	c->x = req.x;
 	c->y = req.y;
-	if (type == CMD_MOVE_CURSOR)
-		return RESP_OK_NODATA;
-	if (req.id == 0) {
-		c->visible = false;
+	if (type == CMD_MOVE_CURSOR || req.id == 0) {
+		if (type == CMD_UPDATE_CURSOR)
+			c->visible = false;
+		if (g->listener.cursor)
+			g->listener.cursor(g->listener.opaque, c, false);
 		return RESP_OK_NODATA;
 	}
 	res = res_find(g, req.id);
@@ -529,6 +545,8 @@ static uint32_t cmd_cursor(struct gpu *g, const struct vq_elem *e, uint32_t type
 	c->hot_x = req.hot_x < res->width ? req.hot_x : 0;
 	c->hot_y = req.hot_y < res->height ? req.hot_y : 0;
 	c->visible = true;
+	if (g->listener.cursor)
+		g->listener.cursor(g->listener.opaque, c, true);
 	return RESP_OK_NODATA;
 }
 
@@ -611,6 +629,7 @@ static void gpu_reset(struct virtio_dev *dev)
 	while (g->nres)
 		res_free(g, g->res[0]);
 	g->scanout_res = 0;
+	g->scanout_wh = 0;
 	g->cursor.visible = false;
 }
 
@@ -652,12 +671,42 @@ struct virtio_dev *gpu_new(uint32_t width, uint32_t height, uint64_t mem_cap)
 		return NULL;
 	}
 	g->dev = dev;
-	g->width = width;
-	g->height = height;
+	g->mode = (uint64_t)width << 32 | height;
 	g->mem_cap = mem_cap;
 	dev->ops = &gpu_ops;
 	dev->priv = g;
 	return dev;
+}
+
+void gpu_set_listener(struct virtio_dev *dev, const struct gpu_listener *l)
+{
+	struct gpu *g = dev->priv;
+
+	g->listener = l ? *l : (struct gpu_listener){ 0 };
+}
+
+int gpu_set_mode(struct virtio_dev *dev, uint32_t width, uint32_t height)
+{
+	struct gpu *g = dev->priv;
+
+	if (width < 64 || height < 64 || width > FB_MAX_DIM || height > FB_MAX_DIM ||
+	    (uint64_t)width * height * 4 > g->mem_cap / 2)
+		return -EINVAL;
+	g->mode = (uint64_t)width << 32 | height;
+	return 0;
+}
+
+void gpu_mode(const struct virtio_dev *dev, uint32_t *width, uint32_t *height)
+{
+	uint64_t mode = ((const struct gpu *)dev->priv)->mode;
+
+	*width = (uint32_t)(mode >> 32);
+	*height = (uint32_t)mode;
+}
+
+uint64_t gpu_scanout_size(const struct virtio_dev *dev)
+{
+	return ((const struct gpu *)dev->priv)->scanout_wh;
 }
 
 struct framebuffer *gpu_framebuffer(struct virtio_dev *dev)

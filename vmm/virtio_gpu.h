@@ -40,6 +40,35 @@ struct gpu_stats {
  */
 struct virtio_dev *gpu_new(uint32_t width, uint32_t height, uint64_t mem_cap);
 
+/*
+ * Who hears of screen changes (the VNC server), on the device loop's thread:
+ * a new scanout size, a flushed rectangle, the cursor (new_image: its shape
+ * changed, else it moved or was hidden). Any member may be NULL.
+ */
+struct gpu_listener {
+	void (*resized)(void *opaque, const struct framebuffer *fb);
+	void (*damaged)(void *opaque, const struct framebuffer *fb, const struct fb_rect *r);
+	void (*cursor)(void *opaque, const struct gpu_cursor *c, bool new_image);
+	void *opaque;
+};
+
+void gpu_set_listener(struct virtio_dev *dev, const struct gpu_listener *l);
+
+/*
+ * The mode the display info and EDID offer from now on (a resize: the guest
+ * hears of it through the display event, see docs/control-protocol.md).
+ * 0, or -EINVAL for a size outside 64..FB_MAX_DIM or over the memory cap.
+ * Safe from any thread, as is gpu_mode().
+ */
+int gpu_set_mode(struct virtio_dev *dev, uint32_t width, uint32_t height);
+void gpu_mode(const struct virtio_dev *dev, uint32_t *width, uint32_t *height);
+
+/*
+ * The size the guest scans out now, as (width << 32 | height), 0 when the
+ * scanout is off. Safe from any thread.
+ */
+uint64_t gpu_scanout_size(const struct virtio_dev *dev);
+
 /* The screen the guest scans out (never NULL) and the cursor. */
 struct framebuffer *gpu_framebuffer(struct virtio_dev *dev);
 const struct gpu_cursor *gpu_cursor(const struct virtio_dev *dev);

@@ -289,6 +289,24 @@ static void op_status(struct conn *c)
 	reply_ok(c, o);
 }
 
+/* The host's screen changed size: the template's display.d hooks apply it. */
+static void op_display(struct conn *c, struct json_object *req)
+{
+	long long w = jint(req, "width", 0), h = jint(req, "height", 0);
+	char why[256];
+	int ret;
+
+	if (w < 64 || h < 64 || w > 8192 || h > 8192) {
+		reply_err(c, EINVAL, "display: want width and height from 64 to 8192");
+		return;
+	}
+	ret = services_set_display((unsigned int)w, (unsigned int)h, 20000, why, sizeof(why));
+	if (ret < 0)
+		reply_err(c, -ret, "display %lldx%lld: %s", w, h, why);
+	else
+		reply_ok(c, NULL);
+}
+
 static void *serve(void *arg)
 {
 	struct conn *c = arg;
@@ -310,6 +328,8 @@ static void *serve(void *arg)
 		op_hello(c);
 	else if (strcmp(op, "status") == 0)
 		op_status(c);
+	else if (strcmp(op, "display") == 0)
+		op_display(c, req);
 	else if (strcmp(op, "exec") == 0)
 		op_exec(c, req);
 	else if (strcmp(op, "ps") == 0)

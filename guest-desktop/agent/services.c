@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -32,8 +34,13 @@
 #define MAX_SERVICES 32
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hook_done = PTHREAD_COND_INITIALIZER;
 static pid_t pids[MAX_SERVICES];
 static int npids, nrunning;
+/* display.d hooks a request waits for: pid, then status once reaped. */
+static pid_t hook_pids[MAX_SERVICES];
+static int hook_status[MAX_SERVICES];
+static int nhooks;
 static bool failed;
 static char display[32];
 
@@ -42,7 +49,7 @@ static int not_hidden(const struct dirent *e)
 	return e->d_name[0] != '.';
 }
 
-static pid_t spawn(const char *path)
+static pid_t spawn(const char *path, char *const *env)
 {
 	pid_t pid = fork();
 
@@ -53,14 +60,18 @@ static pid_t spawn(const char *path)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setsid();
+		for (; env && *env; env++)
+			putenv(*env);
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
 }
 
-/* Runs every executable of dir; records the pids when track is set. */
-static void run_dir(const char *dir, bool track)
+enum track { TRACK_NONE, TRACK_SERVICE, TRACK_HOOK };
+
+/* Runs every executable of dir with env added; records the pids as told. */
+static void run_dir(const char *dir, enum track track, char *const *env)
 {
 	struct dirent **names;
 	int n = scandir(dir, &names, not_hidden, alphasort);
@@ -74,12 +85,15 @@ static void run_dir(const char *dir, bool track)
 		if (access(path, X_OK) != 0)
 			continue;
 		pthread_mutex_lock(&lock);
-		pid = spawn(path);
-		if (pid < 0)
+		pid = spawn(path, env);
+		if (pid < 0 && track == TRACK_SERVICE)
 			failed = true;
-		else if (track && npids < MAX_SERVICES) {
+		else if (pid > 0 && track == TRACK_SERVICE && npids < MAX_SERVICES) {
 			pids[npids++] = pid;
 			nrunning++;
+		} else if (track == TRACK_HOOK && nhooks < MAX_SERVICES) {
+			hook_pids[nhooks] = pid;
+			hook_status[nhooks++] = pid < 0 ? 127 << 8 : -1;
 		}
 		pthread_mutex_unlock(&lock);
 		say("started %s%s", path, pid < 0 ? " (fork failed)" : "");
@@ -111,7 +125,7 @@ void services_init(void)
 
 void services_start(void)
 {
-	run_dir(START_DIR, true);
+	run_dir(START_DIR, TRACK_SERVICE, NULL);
 	pthread_mutex_lock(&lock);
 	if (nrunning == 0)
 		say_ready();
@@ -123,6 +137,13 @@ bool services_reaped(pid_t pid, int status)
 	bool ours = false;
 
 	pthread_mutex_lock(&lock);
+	for (int i = 0; i < nhooks; i++) {
+		if (hook_pids[i] == pid && hook_status[i] < 0) {
+			hook_status[i] = status;
+			ours = true;
+			pthread_cond_broadcast(&hook_done);
+		}
+	}
 	for (int i = 0; i < npids; i++) {
 		if (pids[i] != pid)
 			continue;
@@ -140,6 +161,62 @@ bool services_reaped(pid_t pid, int status)
 	}
 	pthread_mutex_unlock(&lock);
 	return ours;
+}
+
+/* Whether every hook has ended; under lock. */
+static bool hooks_done(void)
+{
+	for (int i = 0; i < nhooks; i++)
+		if (hook_status[i] < 0)
+			return false;
+	return true;
+}
+
+/* Only one display change at a time: hooks of two would fight over X. */
+static pthread_mutex_t display_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int services_set_display(unsigned int width, unsigned int height, int timeout_ms, char *why,
+			 size_t whylen)
+{
+	char w[48], h[48];
+	char *env[] = { w, h, NULL };
+	struct timespec deadline;
+	int ret = 0, n;
+
+	if (!display[0]) {
+		snprintf(why, whylen, "this template has no desktop");
+		return -ENODEV;
+	}
+	snprintf(w, sizeof(w), "CUBICLE_DISPLAY_WIDTH=%u", width);
+	snprintf(h, sizeof(h), "CUBICLE_DISPLAY_HEIGHT=%u", height);
+	pthread_mutex_lock(&display_lock);
+	pthread_mutex_lock(&lock);
+	nhooks = 0;
+	pthread_mutex_unlock(&lock);
+	run_dir(DISPLAY_DIR, TRACK_HOOK, env);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	pthread_mutex_lock(&lock);
+	while (!hooks_done() && ret == 0)
+		ret = -pthread_cond_timedwait(&hook_done, &lock, &deadline);
+	n = nhooks;
+	if (ret == -ETIMEDOUT)
+		snprintf(why, whylen, "the display.d hooks took over %d s", timeout_ms / 1000);
+	else if (n == 0) {
+		snprintf(why, whylen, "no display.d hooks in this template");
+		ret = -ENOENT;
+	}
+	for (int i = 0; i < n && ret == 0; i++) {
+		if (!WIFEXITED(hook_status[i]) || WEXITSTATUS(hook_status[i]) != 0) {
+			snprintf(why, whylen, "a display.d hook failed (status %d; see the console)",
+				 WIFEXITED(hook_status[i]) ? WEXITSTATUS(hook_status[i]) : 128 + WTERMSIG(hook_status[i]));
+			ret = -EIO;
+		}
+	}
+	nhooks = 0;
+	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&display_lock);
+	return ret;
 }
 
 const char *services_state(void)
@@ -188,7 +265,7 @@ static void *watch_uevents(void *arg)
 		}
 		buf[n] = '\0';
 		if (is_drm_hotplug(buf, (size_t)n))
-			run_dir(DISPLAY_DIR, false);
+			run_dir(DISPLAY_DIR, TRACK_NONE, NULL);
 	}
 }
 

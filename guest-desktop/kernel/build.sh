@@ -2,9 +2,10 @@
 # Builds the Cubicle guest kernel from Debian's linux-source-6.12 and prints the
 # path of the cached PVH-bootable vmlinux on stdout (progress goes to stderr).
 #
-# The cache entry is keyed by a hash of the config fragment, this script and the
-# linux-source package version; a hit costs nothing. The build tree is kept
-# between fragment changes so that a change rebuilds only what it touches.
+# The cache entry is keyed by a hash of the config fragment, our patches
+# (patches/*.patch, applied in name order), this script and the linux-source
+# package version; a hit costs nothing. The build tree is kept between changes
+# so that a change rebuilds only what it touches.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/cache-lib.sh"
@@ -19,7 +20,9 @@ fragment=$here/microvm.config
 [ -r "$tarball" ] || { echo "kernel: $tarball missing (run scripts/install-deps.sh)" >&2; exit 1; }
 
 version=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-key=$( (cache_key "$fragment" "$0"; echo "$version") | sha256sum | cut -c1-16)
+patches=("$here"/patches/*.patch)
+[ -e "${patches[0]}" ] || patches=()
+key=$( (cache_key "$fragment" "$0" "${patches[@]}"; echo "$version") | sha256sum | cut -c1-16)
 out=$CUBICLE_CACHE/kernel/$key
 if [ -r "$out/vmlinux" ]; then
 	echo "$out/vmlinux"
@@ -36,13 +39,31 @@ if [ -r "$out/vmlinux" ]; then # built by another process while we waited
 fi
 
 src=$work/src
+# A source tree with a patch we no longer have is unpacked afresh.
+if [ -e "$src/.unpacked" ] && [ -e "$src/.patches" ]; then
+	while IFS= read -r applied; do
+		found=0
+		for p in "${patches[@]}"; do
+			[ "$applied" = "$(basename "$p") $(sha256sum <"$p" | cut -c1-16)" ] && found=1
+		done
+		[ "$found" -eq 1 ] || { rm -f "$src/.unpacked"; break; }
+	done <"$src/.patches"
+fi
 if [ ! -e "$src/.unpacked" ]; then
 	echo "kernel: unpacking linux-source $version" >&2
 	rm -rf "$src"
 	mkdir -p "$src"
 	tar -xJf "$tarball" -C "$src" --strip-components=1
+	: >"$src/.patches"
 	touch "$src/.unpacked"
 fi
+for p in "${patches[@]}"; do
+	id="$(basename "$p") $(sha256sum <"$p" | cut -c1-16)"
+	grep -qxF "$id" "$src/.patches" && continue
+	echo "kernel: applying $(basename "$p")" >&2
+	patch -s -p1 -d "$src" <"$p" || { echo "kernel: $(basename "$p") does not apply" >&2; exit 1; }
+	echo "$id" >>"$src/.patches"
+done
 
 obj=$work/build
 mkdir -p "$obj"

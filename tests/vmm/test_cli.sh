@@ -40,6 +40,11 @@ expect 2 "unknown option '--bogus'" -- "${ok[@]}" --bogus
 expect 2 "--display '1280'" -- "${ok[@]}" --display 1280
 expect 2 "--display '10x10'" -- "${ok[@]}" --display 10x10
 expect 2 "--display '800x600x2'" -- "${ok[@]}" --display 800x600x2
+expect 2 "--vnc '5900x'" -- "${ok[@]}" --vnc 5900x
+expect 2 "'localhost' is not an IPv4 address" -- "${ok[@]}" --vnc localhost:5900
+expect 2 "--vnc needs --vnc-password-file" -- "${ok[@]}" --vnc 5900
+expect 2 "--vnc needs a screen" -- "${ok[@]}" --display none --vnc 0 --vnc-password-file "$tmp/pw"
+expect 2 "need --vnc" -- "${ok[@]}" --vnc-view-only
 expect 2 "--serial '/nonexistent/dir/console'" -- "${ok[@]}" --serial /nonexistent/dir/console
 expect 1 "not found" -- "${ok[@]}" --qemu /nonexistent/qemu-system-x86_64
 expect 1 "is 7.2; Cubicle needs 10" -- "${ok[@]}" --qemu "$tmp/qemu-old"

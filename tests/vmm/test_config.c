@@ -109,6 +109,7 @@ static void test_qemu_argv(void)
 	CHECK(has_arg(argv, "vhost-user-rng,chardev=vu0"));
 	CHECK(has_arg(argv, "file=/d,format=raw"));
 	CHECK(has_arg(argv, "isa-debug-exit"));
+	CHECK(!has_arg(argv, "-vnc"));
 	CHECK(!has_arg(argv, "kvm"));
 	qemu_argv_free(argv);
 	l.engine = ENGINE_QEMU_KVM;

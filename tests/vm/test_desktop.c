@@ -1,0 +1,488 @@
+/*
+ * The screen end to end on one booted `minimal` desktop (Xorg with the
+ * modesetting driver on our virtio-gpu, openbox):
+ * - the KMS connector reports our mode; PNG and JPEG screenshots of the
+ *   control socket decode to the configured size and are not one colour;
+ * - VNC (libvncclient): a wrong password is refused; with the password the
+ *   framebuffer equals the screenshot pixel for pixel in tight, zrle and raw,
+ *   and the cursor arrives as a shape, not drawn into the pixels;
+ * - an xterm started through the agent appears in its region only, and the
+ *   VNC viewer then receives only the damaged rectangles;
+ * - a resize to 1024x768 changes the screenshot and what xrandr says, and
+ *   the viewer follows;
+ * - bad requests get clear errors, and the device refuses no guest command.
+ *
+ * usage: test_desktop CUBICLE_VMM GUEST_DIR
+ */
+#include <png.h>
+#include <rfb/rfbclient.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <turbojpeg.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "client.h"
+#include "vmtest.h"
+
+static char ctl_path[108], vsock_path[108], password[16];
+static int vnc_port;
+
+/* One control request; returns the JSON line, image bytes in *data. */
+static char *control(const char *req, uint8_t **data, size_t *len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char line[1024];
+	size_t n = 0;
+	const char *b;
+
+	*data = NULL;
+	*len = 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctl_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return NULL;
+	}
+	while (n + 1 < sizeof(line) && read(fd, line + n, 1) == 1 && line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	if ((b = strstr(line, "\"bytes\":"))) {
+		*len = strtoull(b + 8, NULL, 10);
+		*data = malloc(*len ? *len : 1);
+		for (size_t got = 0; got < *len;) {
+			ssize_t r = read(fd, *data + got, *len - got);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+	}
+	close(fd);
+	return strdup(line);
+}
+
+static char *control_line(const char *req)
+{
+	uint8_t *data;
+	size_t len;
+	char *line = control(req, &data, &len);
+
+	free(data);
+	return line;
+}
+
+/* A PNG screenshot decoded to R, G, B; NULL if it is not one. */
+static uint8_t *screenshot_rgb(uint32_t *w, uint32_t *h)
+{
+	uint8_t *data, *rgb = NULL;
+	size_t len;
+	char *line = control("{\"op\":\"screenshot\",\"format\":\"png\"}\n", &data, &len);
+	png_image img = { .version = PNG_IMAGE_VERSION };
+
+	if (line && data && png_image_begin_read_from_memory(&img, data, len)) {
+		img.format = PNG_FORMAT_RGB;
+		rgb = malloc(PNG_IMAGE_SIZE(img));
+		if (!png_image_finish_read(&img, NULL, rgb, 0, NULL)) {
+			free(rgb);
+			rgb = NULL;
+		}
+		*w = img.width;
+		*h = img.height;
+	}
+	free(line);
+	free(data);
+	return rgb;
+}
+
+struct out {
+	char buf[8192];
+	size_t len;
+};
+
+static void collect(void *opaque, int stream, const uint8_t *buf, uint32_t len)
+{
+	struct out *o = opaque;
+
+	(void)stream;
+	if (len > sizeof(o->buf) - 1 - o->len)
+		len = (uint32_t)(sizeof(o->buf) - 1 - o->len);
+	memcpy(o->buf + o->len, buf, len);
+	o->len += len;
+	o->buf[o->len] = '\0';
+}
+
+/* Runs a shell command as `user` in the guest; its output (static), or NULL. */
+static const char *guest(const char *cmd)
+{
+	static struct out o;
+	struct agent_exec x = { .cmd = cmd, .on_output = collect, .opaque = &o,
+				.timeout_ms = 60000 };
+	struct agent_exit res;
+	struct agent_error err;
+
+	o.len = 0;
+	o.buf[0] = '\0';
+	if (agent_exec_run(vsock_path, &x, &res, &err) < 0 || res.exit_code != 0) {
+		fprintf(stderr, "guest command failed: %s\n%s\n", cmd, o.buf);
+		return NULL;
+	}
+	return o.buf;
+}
+
+/* --- VNC ------------------------------------------------------------------------ */
+
+struct viewer {
+	rfbClient *c;
+	int rects, cursor_shapes;
+	long long area;
+	int x0, y0, x1, y1;         /* bounding box of rectangles since reset */
+};
+
+static const char *wanted_password;
+
+static char *get_password(rfbClient *c)
+{
+	(void)c;
+	return strdup(wanted_password);
+}
+
+static void got_update(rfbClient *c, int x, int y, int w, int h)
+{
+	struct viewer *v = rfbClientGetClientData(c, (void *)got_update);
+
+	v->rects++;
+	v->area += (long long)w * h;
+	if (x < v->x0) v->x0 = x;
+	if (y < v->y0) v->y0 = y;
+	if (x + w > v->x1) v->x1 = x + w;
+	if (y + h > v->y1) v->y1 = y + h;
+}
+
+static void got_cursor(rfbClient *c, int xhot, int yhot, int w, int h, int bpp)
+{
+	struct viewer *v = rfbClientGetClientData(c, (void *)got_update);
+
+	(void)xhot; (void)yhot; (void)w; (void)h; (void)bpp;
+	v->cursor_shapes++;
+}
+
+static void reset_damage(struct viewer *v)
+{
+	v->rects = 0;
+	v->area = 0;
+	v->x0 = v->y0 = 1 << 30;
+	v->x1 = v->y1 = -1;
+}
+
+static bool viewer_open(struct viewer *v, const char *encodings, const char *pw)
+{
+	memset(v, 0, sizeof(*v));
+	reset_damage(v);
+	v->c = rfbGetClient(8, 3, 4);
+	if (!v->c)
+		return false;
+	wanted_password = pw;
+	v->c->GetPassword = get_password;
+	v->c->GotFrameBufferUpdate = got_update;
+	v->c->GotCursorShape = got_cursor;
+	v->c->appData.encodingsString = encodings;
+	v->c->appData.enableJPEG = FALSE;       /* lossless: compare exactly */
+	v->c->appData.useRemoteCursor = TRUE;   /* ask for the cursor shape */
+	v->c->serverHost = strdup("127.0.0.1");
+	v->c->serverPort = vnc_port;
+	rfbClientSetClientData(v->c, (void *)got_update, v);
+	if (!rfbInitClient(v->c, NULL, NULL)) {
+		v->c = NULL;            /* libvncclient freed it */
+		return false;
+	}
+	return true;
+}
+
+/* Handles messages until none came for quiet_ms (or max_ms passed). */
+static bool viewer_drain(struct viewer *v, int quiet_ms, int max_ms)
+{
+	struct timespec t0, t;
+	int idle = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int n = WaitForMessage(v->c, 50000);
+
+		if (n < 0)
+			return false;
+		if (n > 0) {
+			if (!HandleRFBServerMessage(v->c))
+				return false;
+			idle = 0;
+		} else if ((idle += 50) >= quiet_ms) {
+			return true;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > max_ms)
+			return true;
+	}
+}
+
+static void viewer_close(struct viewer *v)
+{
+	if (v->c)
+		rfbClientCleanup(v->c);
+	v->c = NULL;
+}
+
+/* Pixels of the viewer (R, G, B, X) that differ from rgb; -1 if sizes differ. */
+static long diff_pixels(const struct viewer *v, const uint8_t *rgb, uint32_t w, uint32_t h)
+{
+	long bad = 0;
+
+	if ((uint32_t)v->c->width != w || (uint32_t)v->c->height != h)
+		return -1;
+	for (size_t i = 0; i < (size_t)w * h; i++)
+		bad += memcmp(v->c->frameBuffer + i * 4, rgb + i * 3, 3) != 0;
+	return bad;
+}
+
+/* --- checks ----------------------------------------------------------------------- */
+
+static void check_mode_and_screenshots(void)
+{
+	const char *out = guest("head -1 /sys/class/drm/card0-Virtual-1/modes");
+	uint32_t w = 0, h = 0;
+	uint8_t *rgb = screenshot_rgb(&w, &h), *data;
+	bool varied = false;
+	size_t len;
+
+	CHECK(out && strncmp(out, "1280x800", 8) == 0);
+	CHECK(rgb && w == 1280 && h == 800);
+	for (size_t i = 3; rgb && i < (size_t)w * h * 3 && !varied; i++)
+		varied = rgb[i] != rgb[i % 3];
+	CHECK(varied);
+	free(rgb);
+
+	tjhandle tj = tjInitDecompress();
+	int jw = 0, jh = 0, sub, cs;
+	char *line = control("{\"op\":\"screenshot\",\"format\":\"jpeg\",\"quality\":70}\n", &data, &len);
+	CHECK(line && data && tjDecompressHeader3(tj, data, (unsigned long)len, &jw, &jh, &sub, &cs) == 0);
+	CHECK(jw == 1280 && jh == 800);
+	free(line);
+	free(data);
+	line = control("{\"op\":\"screenshot\",\"format\":\"jpeg\",\"scale\":0.5}\n", &data, &len);
+	CHECK(line && data && tjDecompressHeader3(tj, data, (unsigned long)len, &jw, &jh, &sub, &cs) == 0);
+	CHECK(jw == 640 && jh == 400);
+	tjDestroy(tj);
+	free(line);
+	free(data);
+}
+
+static void check_bad_requests(void)
+{
+	char *l = control_line("{\"op\":\"screenshot\",\"region\":[1200,700,100,200]}\n");
+
+	CHECK(l && strstr(l, "\"ok\":false") && strstr(l, "not inside"));
+	free(l);
+	l = control_line("{\"op\":\"resize\",\"width\":10,\"height\":768}\n");
+	CHECK(l && strstr(l, "\"ok\":false") && strstr(l, "EINVAL"));
+	free(l);
+	l = control_line("{\"op\":\"resize\",\"width\":\"1024\",\"height\":768}\n");
+	CHECK(l && strstr(l, "\"ok\":false") && strstr(l, "EINVAL"));
+	free(l);
+	l = control_line("{\"op\":\"display\"}\n");
+	CHECK(l && strstr(l, "\"width\":1280"));      /* nothing changed */
+	free(l);
+}
+
+static void check_vnc_password(void)
+{
+	struct viewer v;
+
+	CHECK(!viewer_open(&v, "raw", "wrongpw1"));
+	CHECK(viewer_open(&v, "raw", password));
+	viewer_close(&v);
+}
+
+/* A viewer in each encoding sees exactly what the screenshot shows. */
+static void check_vnc_pixels(void)
+{
+	static const char *const encodings[] = { "tight", "zrle", "raw" };
+
+	for (int i = 0; i < 3; i++) {
+		struct viewer v;
+		uint32_t w = 0, h = 0;
+		uint8_t *rgb;
+
+		if (!viewer_open(&v, encodings[i], password)) {
+			CHECK(!"viewer connects");
+			continue;
+		}
+		CHECK(viewer_drain(&v, 1000, 20000));
+		rgb = screenshot_rgb(&w, &h);
+		CHECK(rgb && diff_pixels(&v, rgb, w, h) == 0);
+		CHECK(v.cursor_shapes > 0);
+		if (check_failed)
+			fprintf(stderr, "encoding %s: %ld pixels differ, %d cursor shapes\n", encodings[i],
+				rgb ? diff_pixels(&v, rgb, w, h) : -2, v.cursor_shapes);
+		free(rgb);
+		viewer_close(&v);
+	}
+}
+
+/* An xterm appears where asked; a connected viewer gets just that area. */
+static void check_xterm_and_damage(void)
+{
+	struct viewer v;
+	uint32_t w = 0, h = 0, w2 = 0, h2 = 0;
+	uint8_t *before, *after;
+	long changed_in = 0, changed_out = 0;
+
+	if (!viewer_open(&v, "tight", password)) {
+		CHECK(!"viewer connects");
+		return;
+	}
+	CHECK(viewer_drain(&v, 1000, 20000));
+	before = screenshot_rgb(&w, &h);
+	reset_damage(&v);
+	CHECK(guest("setsid xterm -geometry 40x10+300+200 -bg '#ffff00' </dev/null >/dev/null 2>&1 & "
+		    "xdotool search --sync --onlyvisible --class xterm >/dev/null && sleep 1") != NULL);
+	CHECK(viewer_drain(&v, 1500, 20000));
+	after = screenshot_rgb(&w2, &h2);
+	CHECK(before && after && w == w2 && h == h2);
+	for (uint32_t y = 0; before && after && y < h; y++) {
+		for (uint32_t x = 0; x < w; x++) {
+			size_t i = ((size_t)y * w + x) * 3;
+			bool in = x >= 280 && x < 800 && y >= 160 && y < 500;
+
+			if (memcmp(before + i, after + i, 3) == 0)
+				continue;
+			if (in)
+				changed_in++;
+			else
+				changed_out++;
+		}
+	}
+	CHECK(changed_in > 10000);      /* the yellow xterm */
+	CHECK(changed_out == 0);
+	CHECK(after && diff_pixels(&v, after, w2, h2) == 0);
+	/* Only the damaged area travelled: far less than the screen. */
+	CHECK(v.rects > 0 && v.area < (long long)w * h / 4);
+	CHECK(v.x0 >= 280 && v.x1 <= 800 && v.y0 >= 160 && v.y1 <= 500);
+	if (check_failed)
+		fprintf(stderr, "changed in %ld out %ld; %d rects, area %lld, box %d,%d-%d,%d\n",
+			changed_in, changed_out, v.rects, v.area, v.x0, v.y0, v.x1, v.y1);
+	free(before);
+	free(after);
+	viewer_close(&v);
+}
+
+static void check_resize(void)
+{
+	struct viewer v;
+	uint32_t w = 0, h = 0;
+	uint8_t *rgb;
+	char *l;
+	const char *out;
+	bool viewer = viewer_open(&v, "tight", password);
+
+	CHECK(viewer && viewer_drain(&v, 500, 20000));
+	l = control_line("{\"op\":\"resize\",\"width\":1024,\"height\":768}\n");
+	CHECK(l && strstr(l, "\"ok\":true"));
+	if (l && !strstr(l, "\"ok\":true"))
+		fprintf(stderr, "resize: %s\n", l);
+	free(l);
+	rgb = screenshot_rgb(&w, &h);
+	CHECK(rgb && w == 1024 && h == 768);
+	out = guest("xrandr --query | head -1");
+	CHECK(out && strstr(out, "current 1024 x 768"));
+	l = control_line("{\"op\":\"display\"}\n");
+	CHECK(l && strstr(l, "\"width\":1024") && strstr(l, "\"height\":768"));
+	free(l);
+	if (viewer) {
+		CHECK(viewer_drain(&v, 1000, 20000));
+		free(rgb);
+		rgb = screenshot_rgb(&w, &h);
+		CHECK(rgb && diff_pixels(&v, rgb, w, h) == 0);
+		viewer_close(&v);
+	}
+	free(rgb);
+}
+
+int main(int argc, char **argv)
+{
+	struct vm vm;
+	unsigned long long cmds = 0, flushes = 0, refused = 1;
+	unsigned int w = 0, h = 0;
+	char pw_path[128], port_arg[] = "127.0.0.1:0";
+	const char *p;
+	char *l;
+	FILE *f;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s CUBICLE_VMM GUEST_DIR\n", argv[0]);
+		return 2;
+	}
+	char *kernel = vm_guest_path(argv[2], "kernel.path"), *image = vm_guest_path(argv[2], "minimal.path");
+	char dir[] = "/tmp/cubicle-desktop-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(ctl_path, sizeof(ctl_path), "%s/control", dir);
+	snprintf(vsock_path, sizeof(vsock_path), "%s/vsock", dir);
+	snprintf(pw_path, sizeof(pw_path), "%s/vnc-password", dir);
+	char *vm_argv[] = { argv[1], "--kernel", kernel, "--disk", image, "--vcpus", "2",
+			    "--memory", "1024", "--control", ctl_path, "--vsock", vsock_path,
+			    "--vnc", port_arg, "--vnc-password-file", pw_path,
+			    "--append", "cubicle.noshell", NULL };
+
+	CHECK(vm_start(&vm, vm_argv) == 0);
+	if (!vm_expect(&vm, "cubicle-agent: desktop ready", 300)) {
+		CHECK(!"desktop ready");
+		goto out;
+	}
+	f = fopen(pw_path, "r");
+	CHECK(f && fgets(password, sizeof(password), f));
+	if (f)
+		fclose(f);
+	password[strcspn(password, "\n")] = '\0';
+	CHECK(strlen(password) == 8);
+	l = control_line("{\"op\":\"display\"}\n");
+	CHECK(l && (p = strstr(l, "\"port\":")) && (vnc_port = atoi(p + 7)) > 0);
+	free(l);
+
+	RUN(check_mode_and_screenshots);
+	RUN(check_bad_requests);
+	RUN(check_vnc_password);
+	RUN(check_vnc_pixels);
+	RUN(check_xterm_and_damage);
+	RUN(check_resize);
+
+	{
+		struct json_object *req = json_object_new_object(), *reply = NULL;
+		struct agent_error err;
+
+		json_object_object_add(req, "op", json_object_new_string("poweroff"));
+		agent_call(vsock_path, req, &reply, &err);
+		json_object_put(req);
+		json_object_put(reply);
+	}
+	CHECK(vm_wait(&vm, 60) == 0);
+	int got = 0;
+	for (p = strstr(vm.err_buf, "virtio-gpu: "); p && got != 5; p = strstr(p + 1, "virtio-gpu: "))
+		got = sscanf(p, "virtio-gpu: %llu commands, %llu flushes, %llu refused; screen %ux%u",
+			     &cmds, &flushes, &refused, &w, &h);
+	CHECK(got == 5);
+	CHECK(cmds > 0 && flushes > 0 && refused == 0 && w == 1024 && h == 768);
+out:
+	if (check_failed)
+		fprintf(stderr, "cubicle-vmm said:\n%s\nconsole:\n%s", vm.err_buf, vm.out_buf);
+	vm_free(&vm);
+	unlink(ctl_path);
+	unlink(vsock_path);
+	unlink(pw_path);
+	rmdir(dir);
+	free(kernel);
+	free(image);
+	return check_done();
+}

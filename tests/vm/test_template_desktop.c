@@ -1,0 +1,176 @@
+/*
+ * The `desktop` template boots to a ready XFCE desktop: the agent says
+ * "desktop ready" and answers status "ready" with DISPLAY :0, the XFCE panel
+ * and desktop windows are mapped, Firefox ESR and Mousepad are installed,
+ * nothing blanks the screen, and the screenshot is of the configured size
+ * and far from one colour.
+ *
+ * usage: test_template_desktop CUBICLE_VMM GUEST_DIR
+ */
+#include <png.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "client.h"
+#include "vmtest.h"
+
+static char ctl_path[108], vsock_path[108];
+
+struct out {
+	char buf[4096];
+	size_t len;
+};
+
+static void collect(void *opaque, int stream, const uint8_t *buf, uint32_t len)
+{
+	struct out *o = opaque;
+
+	(void)stream;
+	if (len > sizeof(o->buf) - 1 - o->len)
+		len = (uint32_t)(sizeof(o->buf) - 1 - o->len);
+	memcpy(o->buf + o->len, buf, len);
+	o->len += len;
+	o->buf[o->len] = '\0';
+}
+
+static const char *guest(const char *cmd)
+{
+	static struct out o;
+	struct agent_exec x = { .cmd = cmd, .on_output = collect, .opaque = &o, .timeout_ms = 60000 };
+	struct agent_exit res;
+	struct agent_error err;
+
+	o.len = 0;
+	o.buf[0] = '\0';
+	if (agent_exec_run(vsock_path, &x, &res, &err) < 0 || res.exit_code != 0) {
+		fprintf(stderr, "guest command failed: %s\n%s\n", cmd, o.buf);
+		return NULL;
+	}
+	return o.buf;
+}
+
+/* Distinct colours in a PNG screenshot of the screen (capped at 64). */
+static int screenshot_colours(uint32_t *w, uint32_t *h)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char req[] = "{\"op\":\"screenshot\"}\n";
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), n = 0;
+	char line[512];
+	size_t len = 0, k = 0;
+	uint8_t *png = NULL, *rgb = NULL;
+	uint32_t seen[64];
+	png_image img = { .version = PNG_IMAGE_VERSION };
+	const char *b;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctl_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+		goto out;
+	while (k + 1 < sizeof(line) && read(fd, line + k, 1) == 1 && line[k] != '\n')
+		k++;
+	line[k] = '\0';
+	if (!(b = strstr(line, "\"bytes\":")))
+		goto out;
+	len = strtoull(b + 8, NULL, 10);
+	png = malloc(len);
+	for (size_t got = 0; png && got < len;) {
+		ssize_t r = read(fd, png + got, len - got);
+		if (r <= 0)
+			goto out;
+		got += (size_t)r;
+	}
+	if (!png || !png_image_begin_read_from_memory(&img, png, len))
+		goto out;
+	img.format = PNG_FORMAT_RGB;
+	rgb = malloc(PNG_IMAGE_SIZE(img));
+	if (!png_image_finish_read(&img, NULL, rgb, 0, NULL))
+		goto out;
+	*w = img.width;
+	*h = img.height;
+	for (size_t i = 0; i < (size_t)img.width * img.height && n < 64; i += 97) {
+		uint32_t c = (uint32_t)rgb[i * 3] << 16 | rgb[i * 3 + 1] << 8 | rgb[i * 3 + 2];
+		bool dup = false;
+
+		for (int j = 0; j < n && !dup; j++)
+			dup = seen[j] == c;
+		if (!dup)
+			seen[n++] = c;
+	}
+out:
+	close(fd);
+	free(png);
+	free(rgb);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm vm;
+	struct json_object *req, *reply = NULL, *v;
+	struct agent_error err;
+	uint32_t w = 0, h = 0;
+	const char *out;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s CUBICLE_VMM GUEST_DIR\n", argv[0]);
+		return 2;
+	}
+	char *kernel = vm_guest_path(argv[2], "kernel.path"), *image = vm_guest_path(argv[2], "desktop.path");
+	char dir[] = "/tmp/cubicle-xfce-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(ctl_path, sizeof(ctl_path), "%s/control", dir);
+	snprintf(vsock_path, sizeof(vsock_path), "%s/vsock", dir);
+	char *vm_argv[] = { argv[1], "--kernel", kernel, "--disk", image, "--vcpus", "2",
+			    "--memory", "2048", "--control", ctl_path, "--vsock", vsock_path,
+			    "--append", "cubicle.noshell", NULL };
+
+	CHECK(vm_start(&vm, vm_argv) == 0);
+	if (!vm_expect(&vm, "cubicle-agent: desktop ready", 600)) {
+		CHECK(!"desktop ready");
+		goto out;
+	}
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("status"));
+	CHECK(agent_call(vsock_path, req, &reply, &err) == 0);
+	CHECK(reply && json_object_object_get_ex(reply, "services", &v) &&
+	      strcmp(json_object_get_string(v), "ready") == 0);
+	CHECK(reply && json_object_object_get_ex(reply, "display", &v) &&
+	      strcmp(json_object_get_string(v), ":0") == 0);
+	json_object_put(req);
+	json_object_put(reply);
+
+	out = guest("xdotool search --onlyvisible --class xfce4-panel | wc -l");
+	CHECK(out && atoi(out) > 0);
+	out = guest("test -x /usr/bin/firefox-esr && test -x /usr/bin/mousepad && "
+		    "test -x /usr/bin/xfce4-terminal && test -x /usr/bin/thunar && echo apps");
+	CHECK(out && strstr(out, "apps"));
+	out = guest("xset q");
+	CHECK(out && strstr(out, "timeout:  0"));   /* the screen saver never starts */
+	out = guest("id -un; ps -o user= -C xfwm4");
+	CHECK(out && strncmp(out, "user\nuser", 9) == 0);
+	CHECK(screenshot_colours(&w, &h) >= 8);
+	CHECK(w == 1280 && h == 800);
+
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("poweroff"));
+	agent_call(vsock_path, req, &reply, &err);
+	json_object_put(req);
+	json_object_put(reply);
+	CHECK(vm_wait(&vm, 120) == 0);
+out:
+	if (check_failed)
+		fprintf(stderr, "cubicle-vmm said:\n%s\nconsole:\n%s", vm.err_buf, vm.out_buf);
+	vm_free(&vm);
+	unlink(ctl_path);
+	unlink(vsock_path);
+	rmdir(dir);
+	free(kernel);
+	free(image);
+	return check_done();
+}

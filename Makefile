@@ -10,7 +10,8 @@ MAKEFLAGS += --no-print-directory
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc)
-TEMPLATE ?= minimal
+TEMPLATES := minimal desktop
+TEMPLATE ?= desktop
 GUEST := $(BUILD)/guest
 
 .PHONY: all deps build build-asan guest kernel image run test test-unit bench clean
@@ -33,7 +34,7 @@ $(BUILD_ASAN)/CMakeCache.txt:
 build-asan: $(BUILD_ASAN)/CMakeCache.txt
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 
-# The guest kernel and the template's root image; each script prints the path
+# The guest kernel and the templates' root images; each script prints the path
 # of its cached result, which the tests and `make run` read.
 kernel: deps
 	@mkdir -p $(GUEST)
@@ -42,26 +43,37 @@ kernel: deps
 
 image: deps build
 	@mkdir -p $(GUEST)
-	guest-desktop/build-image.sh $(TEMPLATE) $(BUILD)/guest-desktop/cubicle-agent > $(GUEST)/$(TEMPLATE).path.tmp
-	@mv $(GUEST)/$(TEMPLATE).path.tmp $(GUEST)/$(TEMPLATE).path
+	@for t in $(TEMPLATES); do \
+		guest-desktop/build-image.sh $$t $(BUILD)/guest-desktop/cubicle-agent > $(GUEST)/$$t.path.tmp && \
+		mv $(GUEST)/$$t.path.tmp $(GUEST)/$$t.path || exit 1; \
+	done
 
 guest: kernel image
 
-# Boots the minimal sandbox (its own overlay on the shared base image), shows
-# its console, runs a command through the agent, then opens a shell in it as
-# `user`; leaving the shell powers the sandbox off.
+# Boots a desktop sandbox (TEMPLATE, default desktop; its own overlay on the
+# shared base image) with VNC on 127.0.0.1:$(VNC_PORT), shows its console,
+# runs a command through the agent, saves a screenshot, then opens a shell in
+# it as `user`; leaving the shell powers the sandbox off.
 RUN_DIR := $(BUILD)/run
+VNC_PORT ?= 5900
 CTL = $(BUILD)/guest-desktop/cubicle-ctl --vsock $(RUN_DIR)/vsock
 run: deps build guest
 	@mkdir -p $(RUN_DIR) && rm -f $(RUN_DIR)/overlay.qcow2 $(RUN_DIR)/console.log
 	@$(BUILD)/vmm/cubicle-vmm --kernel "$$(cat $(GUEST)/kernel.path)" \
 		--disk "$$(cat $(GUEST)/$(TEMPLATE).path)" --overlay $(RUN_DIR)/overlay.qcow2 \
-		--vsock $(RUN_DIR)/vsock --serial $(RUN_DIR)/console.log --vcpus 2 --memory 1024 \
+		--vsock $(RUN_DIR)/vsock --control $(RUN_DIR)/control \
+		--vnc 127.0.0.1:$(VNC_PORT) --vnc-password-file $(RUN_DIR)/vnc-password \
+		--serial $(RUN_DIR)/console.log --vcpus 2 --memory 2048 \
 		--append cubicle.noshell </dev/null & vmm=$$!; \
 	if $(CTL) wait 120; then \
+		for i in $$(seq 600); do grep -qE 'desktop ready|services (ready|failed)' \
+			$(RUN_DIR)/console.log && break; sleep 0.2; done; \
 		echo "--- guest console ($(RUN_DIR)/console.log)"; cat $(RUN_DIR)/console.log; \
 		echo "--- through the agent: uname -a; id; df -h /"; \
 		$(CTL) exec 'uname -a; id; df -h /'; \
+		scripts/screenshot.sh $(RUN_DIR)/control $(RUN_DIR)/screen.png && \
+			echo "--- screenshot: $(RUN_DIR)/screen.png"; \
+		echo "--- VNC: 127.0.0.1:$(VNC_PORT), password in $(RUN_DIR)/vnc-password"; \
 		echo "--- a shell in the sandbox as user; exit or Ctrl-D powers it off"; \
 		$(CTL) shell; $(CTL) poweroff; \
 	fi; wait $$vmm

@@ -62,7 +62,7 @@ static bool boot_cubicle(const char *vmm, const struct vmm_config *cfg, struct s
 		dup2(devnull, 2);
 		execl(vmm, vmm, "--kernel", cfg->kernel, "--disk", cfg->disk, "--memory", mem,
 		      "--vcpus", cpus, "--engine", vmm_engine_name(cfg->engine), "--qemu", cfg->qemu,
-		      "--append", "cubicle.once", (char *)NULL);
+		      "--display", "none", "--append", "cubicle.once", (char *)NULL);
 		_exit(127);
 	}
 	close(out[1]);

@@ -53,6 +53,11 @@ bool proc_rss(pid_t pid, long *rss, long *hwm)
  */
 double wait_ready(int fd, double t0, bool *seen)
 {
+	return wait_for(fd, t0, READY, seen);
+}
+
+double wait_for(int fd, double t0, const char *needle, bool *seen)
+{
 	char buf[65536];
 	size_t len = 0;
 	double ready = -1;
@@ -69,7 +74,7 @@ double wait_ready(int fd, double t0, bool *seen)
 			return ready;
 		len += (size_t)n;
 		buf[len] = '\0';
-		if (!*seen && strstr(buf, READY)) {
+		if (!*seen && strstr(buf, needle)) {
 			ready = now_ms() - t0;
 			*seen = true;
 			return ready;

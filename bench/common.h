@@ -14,6 +14,8 @@ double now_ms(void);
 bool proc_rss(pid_t pid, long *rss, long *hwm);
 /* ms from t0 until READY shows on fd, or -1; *seen says whether it did. */
 double wait_ready(int fd, double t0, bool *seen);
+/* The same for any needle (shorter than 64 bytes). */
+double wait_for(int fd, double t0, const char *needle, bool *seen);
 /* Drains fd to its end (the guest powers off), then reaps pid. */
 void drain_and_reap(int fd, pid_t pid);
 /*

@@ -38,6 +38,8 @@ struct vnc {
 	bool cursor_visible;
 };
 
+static void apply_cursor(struct vnc *v);
+
 static void vnc_log(const char *fmt, ...)
 {
 	va_list ap;
@@ -181,6 +183,8 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	v->screen->ptrAddEvent = on_pointer;
 	v->screen->newClientHook = on_client;
 	v->screen->deferUpdateTime = 0;  /* frames already come at the guest's pace */
+	/* No cursor until the guest defines one (not libvncserver's arrow). */
+	apply_cursor(v);
 	rfbInitServer(v->screen);
 	if (v->screen->listenSock == RFB_INVALID_SOCKET) {
 		snprintf(err, errlen, "vnc: cannot listen on %s:%d", o->addr, o->port);

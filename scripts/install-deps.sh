@@ -15,7 +15,7 @@ PKGS=(
 	# guest kernel
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils cpio patch
 	# root images
-	mmdebstrap e2fsprogs busybox-static
+	mmdebstrap e2fsprogs busybox-static python3
 	# engine
 	qemu-utils
 )

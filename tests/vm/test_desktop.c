@@ -194,6 +194,7 @@ static bool viewer_open(struct viewer *v, const char *encodings, const char *pw)
 	v->c->appData.encodingsString = encodings;
 	v->c->appData.enableJPEG = FALSE;       /* lossless: compare exactly */
 	v->c->appData.useRemoteCursor = TRUE;   /* ask for the cursor shape */
+	free(v->c->serverHost);
 	v->c->serverHost = strdup("127.0.0.1");
 	v->c->serverPort = vnc_port;
 	rfbClientSetClientData(v->c, (void *)got_update, v);
@@ -229,10 +230,15 @@ static bool viewer_drain(struct viewer *v, int quiet_ms, int max_ms)
 	}
 }
 
+/* libvncclient leaves the framebuffer and cursor buffers to its caller. */
 static void viewer_close(struct viewer *v)
 {
-	if (v->c)
-		rfbClientCleanup(v->c);
+	if (!v->c)
+		return;
+	free(v->c->frameBuffer);
+	free(v->c->rcSource);
+	free(v->c->rcMask);
+	rfbClientCleanup(v->c);
 	v->c = NULL;
 }
 

@@ -62,6 +62,30 @@ static void test_bad_arguments(void)
 	expect_error(PARSE("--disk", "d", "--kernel"), "--kernel needs a value");
 }
 
+static void test_screen_and_vnc(void)
+{
+	CHECK(PARSE("--kernel", "k", "--disk", "d") == 0);
+	CHECK(cfg.display_w == 1280 && cfg.display_h == 800 && !cfg.vnc_addr);
+	CHECK(PARSE("--kernel", "k", "--disk", "d", "--display", "none") == 0 && cfg.display_w == 0);
+	CHECK(PARSE("--kernel", "k", "--disk", "d", "--display", "1024x768", "--vnc", "5901",
+		    "--vnc-password-file", "/p") == 0);
+	CHECK(cfg.display_w == 1024 && strcmp(cfg.vnc_addr, "127.0.0.1") == 0 &&
+	      cfg.vnc_port == 5901 && strcmp(cfg.vnc_password_file, "/p") == 0 && !cfg.vnc_view_only);
+	CHECK(PARSE("--kernel", "k", "--disk", "d", "--vnc", "0.0.0.0:0", "--vnc-password-file",
+		    "/p", "--vnc-view-only") == 0);
+	CHECK(strcmp(cfg.vnc_addr, "0.0.0.0") == 0 && cfg.vnc_port == 0 && cfg.vnc_view_only);
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--vnc", "65536", "--vnc-password-file",
+			   "/p"), "--vnc '65536'");
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--vnc", ":5900", "--vnc-password-file",
+			   "/p"), "--vnc ':5900'");
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--vnc", "1.2.3.4.5:1",
+			   "--vnc-password-file", "/p"), "not an IPv4 address");
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--vnc", "5900"), "--vnc-password-file");
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--display", "none", "--vnc", "1",
+			   "--vnc-password-file", "/p"), "needs a screen");
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--vnc-password-file", "/p"), "need --vnc");
+}
+
 static void test_files(void)
 {
 	char dir[] = "/tmp/cubicle-cfg-XXXXXX";
@@ -173,6 +197,7 @@ int main(void)
 {
 	RUN(test_defaults_and_values);
 	RUN(test_bad_arguments);
+	RUN(test_screen_and_vnc);
 	RUN(test_files);
 	RUN(test_qemu_argv);
 	RUN(test_qemu_version);

@@ -88,12 +88,14 @@ test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
 # Figures for bench/RESULTS.md: boot time against plain QEMU, device host RSS,
-# agent round trips and file throughput.
+# agent round trips and file throughput, screenshot latency, VNC frame rate
+# and boot to desktop.
 RUNS ?= 10
 bench: deps build guest
 	$(BUILD)/bench/bench_boot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) --runs $(RUNS) --vcpus 1
 	$(BUILD)/bench/bench_boot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) --runs $(RUNS) --vcpus 2
 	$(BUILD)/bench/bench_agent --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
+	$(BUILD)/bench/bench_screenshot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

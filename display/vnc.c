@@ -85,11 +85,25 @@ static void on_pointer(int buttons, int x, int y, rfbClientPtr cl)
 	rfbDefaultPtrAddEvent(buttons, x, y, cl);
 }
 
+/* libvncserver's chatter (per-viewer statistics) is dropped; errors are kept. */
+static void vnc_quiet(const char *fmt, ...)
+{
+	(void)fmt;
+}
+
+static void on_gone(rfbClientPtr cl)
+{
+	vnc_log("viewer %s left\n", cl->host ? cl->host : "?");
+}
+
 static enum rfbNewClientAction on_client(rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
 
 	cl->viewOnly = v->view_only;
+	cl->clientGoneHook = on_gone;
+	vnc_log("viewer %s connected%s\n", cl->host ? cl->host : "?",
+		v->view_only ? " (view only)" : "");
 	return RFB_CLIENT_ACCEPT;
 }
 
@@ -161,7 +175,7 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	v->used = (size_t)fb->width * fb->height * 4;
 	copy_rect(v, fb, &(struct fb_rect){ 0, 0, fb->width, fb->height });
 
-	rfbLog = vnc_log;
+	rfbLog = vnc_quiet;
 	rfbErr = vnc_log;
 	v->screen = rfbGetScreen(&argc, argv, (int)fb->width, (int)fb->height, 8, 3, 4);
 	if (!v->screen) {

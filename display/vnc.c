@@ -36,9 +36,24 @@ struct vnc {
 	uint8_t cursor[64 * 64 * 4];/* the guest's last cursor image, B, G, R, A */
 	uint32_t cursor_w, cursor_h, hot_x, hot_y;
 	bool cursor_visible;
+	/*
+	 * Every cursor handed to libvncserver, kept until vnc_free(): viewer
+	 * threads send screen->cursor without its lock, so a replaced cursor
+	 * must stay valid. Guests reuse a few shapes; beyond the cap the shape
+	 * stops changing.
+	 */
+	struct cached_cursor {
+		rfbCursorPtr c;
+		uint32_t w, h, hot_x, hot_y;
+		uint8_t pixels[64 * 64 * 4];
+	} *cursors;
+	unsigned int ncursors;
 };
 
+#define VNC_MAX_CURSORS 128
+
 static void apply_cursor(struct vnc *v);
+static void free_cursor(rfbCursorPtr c);
 
 static void vnc_log(const char *fmt, ...)
 {
@@ -166,6 +181,13 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 		free(v);
 		return NULL;
 	}
+	v->cursors = calloc(VNC_MAX_CURSORS, sizeof(*v->cursors));
+	if (!v->cursors) {
+		snprintf(err, errlen, "vnc: %s", strerror(ENOMEM));
+		munmap(v->buf, VNC_MAP_BYTES);
+		free(v);
+		return NULL;
+	}
 	pthread_mutex_init(&v->cursor_lock, NULL);
 	snprintf(v->password, sizeof(v->password), "%s", o->password);
 	v->passwords[0] = v->password;
@@ -208,20 +230,47 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	return v;
 
 out_screen:
+	v->screen->cursor = NULL;
 	rfbScreenCleanup(v->screen);
 out_unmap:
+	for (unsigned int i = 0; i < v->ncursors; i++)
+		free_cursor(v->cursors[i].c);
+	free(v->cursors);
 	munmap(v->buf, VNC_MAP_BYTES);
 	pthread_mutex_destroy(&v->cursor_lock);
 	free(v);
 	return NULL;
 }
 
+/*
+ * Ends every viewer's connection and waits (up to 2 s) for their threads to
+ * let go of them: rfbShutdownServer() walks viewers while their threads free
+ * them, which can crash when a viewer is leaving at that moment.
+ */
+static void drop_viewers(struct vnc *v)
+{
+	rfbClientIteratorPtr it = rfbGetClientIterator(v->screen);
+	rfbClientPtr cl;
+
+	while ((cl = rfbClientIteratorNext(it)))
+		if (cl->sock != RFB_INVALID_SOCKET)
+			shutdown(cl->sock, SHUT_RDWR);
+	rfbReleaseClientIterator(it);
+	for (int i = 0; i < 200 && vnc_clients(v) > 0; i++)
+		usleep(10000);
+}
+
 void vnc_free(struct vnc *v)
 {
 	if (!v)
 		return;
+	drop_viewers(v);
 	rfbShutdownServer(v->screen, TRUE);
+	v->screen->cursor = NULL;   /* ours, freed below */
 	rfbScreenCleanup(v->screen);
+	for (unsigned int i = 0; i < v->ncursors; i++)
+		free_cursor(v->cursors[i].c);
+	free(v->cursors);
 	munmap(v->buf, VNC_MAP_BYTES);
 	pthread_mutex_destroy(&v->cursor_lock);
 	free(v);
@@ -310,13 +359,46 @@ static rfbCursorPtr make_cursor(struct vnc *v, const uint8_t *bgra, uint32_t w, 
 				c->mask[y * row + x / 8] |= (uint8_t)(0x80 >> (x % 8));
 		}
 	}
-	c->cleanup = TRUE;
-	c->cleanupSource = TRUE;
-	c->cleanupMask = TRUE;
-	c->cleanupRichSource = TRUE;
+	c->cleanup = FALSE;         /* ours: see struct vnc */
 	c->foreRed = c->foreGreen = c->foreBlue = 0xffff;
 	rfbMakeXCursorFromRichCursor(v->screen, c);
 	return c;
+}
+
+/* The cached cursor for this image, made and cached if new; NULL if full. */
+static rfbCursorPtr cursor_for(struct vnc *v, const uint8_t *bgra, uint32_t w, uint32_t h,
+			       uint32_t hot_x, uint32_t hot_y)
+{
+	size_t len = (size_t)w * h * 4;
+	struct cached_cursor *k;
+
+	for (unsigned int i = 0; i < v->ncursors; i++) {
+		k = &v->cursors[i];
+		if (k->w == w && k->h == h && k->hot_x == hot_x && k->hot_y == hot_y &&
+		    memcmp(k->pixels, bgra, len) == 0)
+			return k->c;
+	}
+	if (v->ncursors == VNC_MAX_CURSORS)
+		return NULL;
+	k = &v->cursors[v->ncursors];
+	k->c = make_cursor(v, bgra, w, h, hot_x, hot_y);
+	if (!k->c)
+		return NULL;
+	k->w = w;
+	k->h = h;
+	k->hot_x = hot_x;
+	k->hot_y = hot_y;
+	memcpy(k->pixels, bgra, len);
+	v->ncursors++;
+	return k->c;
+}
+
+static void free_cursor(rfbCursorPtr c)
+{
+	free(c->source);
+	free(c->mask);
+	free(c->richSource);
+	free(c);
 }
 
 /* Shows the saved image, or an empty 1x1 cursor while the guest hides it. */
@@ -326,10 +408,10 @@ static void apply_cursor(struct vnc *v)
 	rfbCursorPtr c;
 
 	if (v->cursor_visible && v->cursor_w)
-		c = make_cursor(v, v->cursor, v->cursor_w, v->cursor_h, v->hot_x, v->hot_y);
+		c = cursor_for(v, v->cursor, v->cursor_w, v->cursor_h, v->hot_x, v->hot_y);
 	else
-		c = make_cursor(v, none, 1, 1, 0, 0);
-	if (c)
+		c = cursor_for(v, none, 1, 1, 0, 0);
+	if (c && c != v->screen->cursor)
 		rfbSetCursor(v->screen, c);
 }
 
@@ -362,8 +444,10 @@ void vnc_move_cursor(struct vnc *v, uint32_t x, uint32_t y, bool visible)
 	pthread_mutex_unlock(&v->cursor_lock);
 	if (x >= (uint32_t)v->screen->width || y >= (uint32_t)v->screen->height)
 		return;
+	pthread_mutex_lock(&v->screen->cursorMutex);
 	v->screen->cursorX = (int)x;
 	v->screen->cursorY = (int)y;
+	pthread_mutex_unlock(&v->screen->cursorMutex);
 	it = rfbGetClientIterator(v->screen);
 	while ((cl = rfbClientIteratorNext(it)))
 		cl->cursorWasMoved = TRUE;

@@ -32,7 +32,7 @@ done
 
 # The key covers every overlay file's path, contents and whether it is executable.
 key=$( {
-	cache_key "$recipe" "$0" "$init" "${overlay_files[@]}"
+	cache_key "$recipe" "$0" "$here/install-overlays.sh" "$init" "${overlay_files[@]}"
 	for f in "${overlay_files[@]}"; do echo "${f#"$here"/} $([ -x "$f" ] && echo x)"; done
 } | sha256sum | cut -c1-16)
 out=$CUBICLE_CACHE/images/$template-$key.ext4
@@ -79,7 +79,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --variant=minbase --mode=root --fo
 	--customize-hook='echo cubicle > "$1/etc/hostname"' \
 	--customize-hook='rm -f "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*_Packages' \
 	--customize-hook="install -m 0755 '$init' \"\$1/sbin/cubicle-agent\"" \
-	--customize-hook="for o in $OVERLAYS; do cp -a --no-preserve=ownership '$here/templates/overlays/'\$o/. \"\$1/\"; done" \
+	--customize-hook="'$here/install-overlays.sh' \"\$1\" $OVERLAYS" \
 	--customize-hook='chroot "$1" useradd --create-home --uid 1000 --user-group --shell /bin/bash user' \
 	bookworm "$work/root" "$sources" 2>&1 |
 	grep --line-buffered -E '^(I|W|E): ' | sed -u "s/^/image: $template: /" >&2

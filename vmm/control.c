@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ struct control {
 	int ret_pipe[2];            /* workers hand connections back to the loop */
 	int workers;                /* encodes and resizes running, under lock */
 	_Atomic bool stopping;      /* resizes stop waiting for the guest */
+	_Atomic bool resizing;      /* one resize at a time */
 	pthread_mutex_t lock;
 	struct cconn *conns[MAX_CONNS];
 	unsigned int nconns;
@@ -321,7 +323,17 @@ static int agent_apply(const char *vsock, uint32_t w, uint32_t h, char *err, siz
 	json_object_object_add(req, "op", json_object_new_string("display"));
 	json_object_object_add(req, "width", json_object_new_int((int)w));
 	json_object_object_add(req, "height", json_object_new_int((int)h));
-	ret = agent_call(vsock, req, &reply, &ae);
+	struct timeval tv = { 25, 0 };      /* the agent gives its hooks 20 s */
+	int fd = agent_connect(vsock, AGENT_PORT);
+
+	if (fd < 0) {
+		ret = fd;
+	} else {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		ret = agent_request(fd, req, &reply, &ae);
+		close(fd);
+	}
 	if (ret == -EREMOTEIO)
 		snprintf(err, errlen, "the guest could not apply %ux%u: %s", w, h, ae.message);
 	else if (ret < 0)
@@ -344,7 +356,6 @@ static void *resize_job(void *arg)
 	int ret = agent_apply(ctl->agent_vsock, r->width, r->height, err, sizeof(err));
 
 	if (ret < 0) {
-		gpu_set_mode(ctl->gpu, r->old_width, r->old_height);
 		r->conn->dead = !send_error(r->conn->fd, ret == -EREMOTEIO ? "EIO" : "EHOSTDOWN",
 					    "%s", err);
 	} else {
@@ -361,11 +372,16 @@ static void *resize_job(void *arg)
 			r->conn->dead = !send_line(r->conn->fd, o, true);
 			json_object_put(o);
 		} else {
+			ret = -ETIMEDOUT;
 			r->conn->dead = !send_error(r->conn->fd, "ETIMEDOUT",
 				"the guest did not switch to %ux%u within %d s", r->width, r->height,
 				RESIZE_WAIT_MS / 1000);
 		}
 	}
+	/* A failed resize leaves the mode it found. */
+	if (ret < 0)
+		gpu_set_mode(ctl->gpu, r->old_width, r->old_height);
+	ctl->resizing = false;
 	(void)!write(ctl->ret_pipe[1], &r->conn, sizeof(r->conn));
 	free(r);
 	pthread_mutex_lock(&ctl->lock);
@@ -399,6 +415,10 @@ static void start_resize(struct cconn *cc, struct json_object *req)
 	}
 	width = json_object_get_int64(w);
 	height = json_object_get_int64(h);
+	if (ctl->resizing) {
+		send_error(cc->fd, "EBUSY", "resize: another resize is under way");
+		return;
+	}
 	gpu_mode(ctl->gpu, &old_w, &old_h);
 	if (width < 64 || height < 64 || width > FB_MAX_DIM || height > FB_MAX_DIM ||
 	    gpu_set_mode(ctl->gpu, (uint32_t)width, (uint32_t)height) < 0) {
@@ -414,13 +434,24 @@ static void start_resize(struct cconn *cc, struct json_object *req)
 		return;
 	}
 	*r = (struct resize){ cc, (uint32_t)width, (uint32_t)height, old_w, old_h };
+	ctl->resizing = true;
 	cc->busy = true;
 	loop_del(ctl->loop, cc->fd);
 	pthread_mutex_lock(&ctl->lock);
 	ctl->workers++;
 	pthread_mutex_unlock(&ctl->lock);
+	/* The job talks to the guest through the loop's own devices: never inline. */
 	if (pthread_create(&tid, NULL, resize_job, r) != 0) {
-		resize_job(r);
+		pthread_mutex_lock(&ctl->lock);
+		ctl->workers--;
+		pthread_mutex_unlock(&ctl->lock);
+		gpu_set_mode(ctl->gpu, old_w, old_h);
+		free(r);
+		ctl->resizing = false;
+		cc->busy = false;
+		send_error(cc->fd, "EAGAIN", "resize: no thread to run it");
+		if (loop_add(ctl->loop, cc->fd, EPOLLIN, on_conn, cc) < 0)
+			cc->dead = true;
 		return;
 	}
 	pthread_detach(tid);

@@ -17,6 +17,7 @@
 struct qmp {
 	int fd;
 	bool ready;                 /* capabilities negotiated */
+	bool broken;                /* a command went unanswered: answers may be out of step */
 	pthread_mutex_t lock;
 	char *buf;
 	size_t len, cap;
@@ -188,7 +189,10 @@ int qmp_execute(struct qmp *q, const char *command, struct json_object *args, in
 	int r = 0;
 
 	pthread_mutex_lock(&q->lock);
-	if (!q->ready) {
+	if (q->broken) {
+		snprintf(err, errlen, "QEMU's monitor stopped answering earlier");
+		r = -EPIPE;
+	} else if (!q->ready) {
 		r = send_command(q, "qmp_capabilities", NULL, -1);
 		if (r == 0)
 			r = await_answer(q, NULL, err, errlen);
@@ -196,7 +200,7 @@ int qmp_execute(struct qmp *q, const char *command, struct json_object *args, in
 			snprintf(err, errlen, "QEMU's monitor: %s", strerror(-r));
 		q->ready = r == 0;
 	}
-	if (r == 0) {
+	if (r == 0 && !q->broken) {
 		r = send_command(q, command, args, pass_fd);
 		args = NULL;
 		if (r == 0)
@@ -204,6 +208,9 @@ int qmp_execute(struct qmp *q, const char *command, struct json_object *args, in
 		else
 			snprintf(err, errlen, "QEMU's monitor: %s", strerror(-r));
 	}
+	/* Only QEMU's own refusal leaves the stream in step. */
+	if (r < 0 && r != -EREMOTEIO)
+		q->broken = true;
 	pthread_mutex_unlock(&q->lock);
 	json_object_put(args);
 	return r;

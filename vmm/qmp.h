@@ -21,7 +21,9 @@ void qmp_free(struct qmp *q);
  * descriptor travels with the command (SCM_RIGHTS), as getfd wants. The
  * first call does the capabilities handshake. Returns 0 and, when ret is not
  * NULL, the "return" value (the caller puts it); or -errno with a one-line
- * reason in err (QEMU's own error text for a refused command).
+ * reason in err (QEMU's own error text for a refused command). After a
+ * timeout or a transport error every later command fails (-EPIPE): a late
+ * answer could otherwise be taken for the next command's.
  */
 int qmp_execute(struct qmp *q, const char *command, struct json_object *args, int pass_fd,
 		struct json_object **ret, char *err, size_t errlen);

@@ -690,7 +690,7 @@ int gpu_set_mode(struct virtio_dev *dev, uint32_t width, uint32_t height)
 	struct gpu *g = dev->priv;
 
 	if (width < 64 || height < 64 || width > FB_MAX_DIM || height > FB_MAX_DIM ||
-	    (uint64_t)width * height * 4 > g->mem_cap / 2)
+	    (uint64_t)width * height * 4 > g->mem_cap)
 		return -EINVAL;
 	g->mode = (uint64_t)width << 32 | height;
 	return 0;

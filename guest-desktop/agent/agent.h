@@ -66,8 +66,9 @@ bool services_reaped(pid_t pid, int status);
 const char *services_state(void);	/* "starting", "ready" or "failed" */
 const char *services_display(void);	/* ":0", or NULL without a desktop */
 /*
- * Runs the display.d hooks with CUBICLE_DISPLAY_WIDTH/HEIGHT and waits for
- * them: 0, or -errno with a reason in why.
+ * Runs the display.d hooks with CUBICLE_DISPLAY_WIDTH/HEIGHT (none when width
+ * is 0: take the preferred mode) and waits for them, killing them after
+ * timeout_ms: 0, or -errno with a reason in why.
  */
 int services_set_display(unsigned int width, unsigned int height, int timeout_ms, char *why,
 			 size_t whylen);

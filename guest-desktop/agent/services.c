@@ -8,10 +8,12 @@
  * window manager and panel are up). When every one has exited 0 the agent
  * says "desktop ready" (templates with DESKTOP_FILE) or "services ready".
  *
- * display.d: the kernel announces a new display mode (virtio-gpu display
- * event, then a DRM hotplug uevent); nothing else in the guest listens to
- * uevents (there is no udevd), so the agent runs the template's hooks, which
- * apply the new preferred mode to the X screen.
+ * display.d: the template's hooks that make the X screen follow the host's.
+ * The host asks through the agent (op "display", with the size in
+ * CUBICLE_DISPLAY_WIDTH/HEIGHT), or the kernel announces a new mode (a
+ * virtio-gpu display event, then a DRM hotplug uevent; nothing else in the
+ * guest listens, there is no udevd) and the hooks take the preferred mode.
+ * One change at a time; hooks still running after the timeout are killed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,9 +36,10 @@
 #define MAX_SERVICES 32
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t hook_done = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t hook_done;        /* on CLOCK_MONOTONIC, services_init() */
 static pid_t pids[MAX_SERVICES];
 static int npids, nrunning;
+static bool launching = true;           /* start.d not all started yet */
 /* display.d hooks a request waits for: pid, then status once reaped. */
 static pid_t hook_pids[MAX_SERVICES];
 static int hook_status[MAX_SERVICES];
@@ -49,8 +52,31 @@ static int not_hidden(const struct dirent *e)
 	return e->d_name[0] != '.';
 }
 
+extern char **environ;
+
+/* The agent's environment plus extra (built before fork: the child only execs). */
+static char **env_with(char *const *extra)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	for (size_t i = 0; extra && extra[i]; i++)
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; environ[i]; i++)
+		env[k++] = environ[i];
+	for (size_t i = 0; extra && extra[i]; i++)
+		env[k++] = extra[i];
+	return env;
+}
+
 static pid_t spawn(const char *path, char *const *env)
 {
+	char *const argv[] = { (char *)path, NULL };
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -60,21 +86,20 @@ static pid_t spawn(const char *path, char *const *env)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setsid();
-		for (; env && *env; env++)
-			putenv(*env);
-		execl(path, path, (char *)NULL);
+		execve(path, argv, env);
 		_exit(127);
 	}
 	return pid;
 }
 
-enum track { TRACK_NONE, TRACK_SERVICE, TRACK_HOOK };
+enum track { TRACK_SERVICE, TRACK_HOOK };
 
 /* Runs every executable of dir with env added; records the pids as told. */
 static void run_dir(const char *dir, enum track track, char *const *env)
 {
 	struct dirent **names;
 	int n = scandir(dir, &names, not_hidden, alphasort);
+	char **envp = env_with(env);
 
 	for (int i = 0; i < n; i++) {
 		char path[512];
@@ -85,7 +110,7 @@ static void run_dir(const char *dir, enum track track, char *const *env)
 		if (access(path, X_OK) != 0)
 			continue;
 		pthread_mutex_lock(&lock);
-		pid = spawn(path, env);
+		pid = envp ? spawn(path, envp) : -1;
 		if (pid < 0 && track == TRACK_SERVICE)
 			failed = true;
 		else if (pid > 0 && track == TRACK_SERVICE && npids < MAX_SERVICES) {
@@ -100,6 +125,7 @@ static void run_dir(const char *dir, enum track track, char *const *env)
 	}
 	if (n > 0)
 		free(names);
+	free(envp);
 }
 
 static void say_ready(void)
@@ -113,6 +139,12 @@ static void say_ready(void)
 void services_init(void)
 {
 	FILE *f = fopen(DESKTOP_FILE, "re");
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&hook_done, &attr);
+	pthread_condattr_destroy(&attr);
 
 	if (f) {
 		if (fgets(display, sizeof(display), f))
@@ -127,6 +159,7 @@ void services_start(void)
 {
 	run_dir(START_DIR, TRACK_SERVICE, NULL);
 	pthread_mutex_lock(&lock);
+	launching = false;
 	if (nrunning == 0)
 		say_ready();
 	pthread_mutex_unlock(&lock);
@@ -156,7 +189,7 @@ bool services_reaped(pid_t pid, int status)
 			    WIFEXITED(status) ? "status" : "signal",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		}
-		if (nrunning == 0)
+		if (nrunning == 0 && !launching)
 			say_ready();
 	}
 	pthread_mutex_unlock(&lock);
@@ -193,15 +226,20 @@ int services_set_display(unsigned int width, unsigned int height, int timeout_ms
 	pthread_mutex_lock(&lock);
 	nhooks = 0;
 	pthread_mutex_unlock(&lock);
-	run_dir(DISPLAY_DIR, TRACK_HOOK, env);
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	run_dir(DISPLAY_DIR, TRACK_HOOK, width ? env : NULL);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
 	pthread_mutex_lock(&lock);
 	while (!hooks_done() && ret == 0)
 		ret = -pthread_cond_timedwait(&hook_done, &lock, &deadline);
 	n = nhooks;
-	if (ret == -ETIMEDOUT)
+	if (ret == -ETIMEDOUT) {
+		/* Stopped, so they cannot fight the next change's hooks. */
+		for (int i = 0; i < n; i++)
+			if (hook_status[i] < 0 && hook_pids[i] > 0)
+				kill(-hook_pids[i], SIGKILL);
 		snprintf(why, whylen, "the display.d hooks took over %d s", timeout_ms / 1000);
+	}
 	else if (n == 0) {
 		snprintf(why, whylen, "no display.d hooks in this template");
 		ret = -ENOENT;
@@ -224,7 +262,7 @@ const char *services_state(void)
 	const char *s;
 
 	pthread_mutex_lock(&lock);
-	s = nrunning > 0 ? "starting" : failed ? "failed" : "ready";
+	s = nrunning > 0 || launching ? "starting" : failed ? "failed" : "ready";
 	pthread_mutex_unlock(&lock);
 	return s;
 }
@@ -264,8 +302,12 @@ static void *watch_uevents(void *arg)
 			return NULL;
 		}
 		buf[n] = '\0';
-		if (is_drm_hotplug(buf, (size_t)n))
-			run_dir(DISPLAY_DIR, TRACK_NONE, NULL);
+		if (is_drm_hotplug(buf, (size_t)n)) {
+			char why[256];
+
+			if (services_set_display(0, 0, 20000, why, sizeof(why)) < 0)
+				say("display hotplug: %s", why);
+		}
 	}
 }
 

@@ -54,6 +54,9 @@ if [ ! -e "$src/.unpacked" ]; then
 	rm -rf "$src"
 	mkdir -p "$src"
 	tar -xJf "$tarball" -C "$src" --strip-components=1
+	# tar restores old mtimes: objects built from a patched file would look
+	# newer than the file it puts back, so the build tree starts over too.
+	rm -rf "$work/build"
 	: >"$src/.patches"
 	touch "$src/.unpacked"
 fi
@@ -61,7 +64,11 @@ for p in "${patches[@]}"; do
 	id="$(basename "$p") $(sha256sum <"$p" | cut -c1-16)"
 	grep -qxF "$id" "$src/.patches" && continue
 	echo "kernel: applying $(basename "$p")" >&2
-	patch -s -p1 -d "$src" <"$p" || { echo "kernel: $(basename "$p") does not apply" >&2; exit 1; }
+	if ! patch -s -p1 -d "$src" <"$p"; then
+		rm -f "$src/.unpacked"   # half patched: unpack afresh next time
+		echo "kernel: $(basename "$p") does not apply" >&2
+		exit 1
+	fi
 	echo "$id" >>"$src/.patches"
 done
 

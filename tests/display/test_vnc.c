@@ -6,12 +6,16 @@
  * resize reaches the viewer, and the password file is made 0600 and refused
  * when others can read it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <rfb/rfbclient.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "../check.h"
@@ -140,6 +144,86 @@ out:
 	fb_free(fb);
 }
 
+static int keys, pointers;
+
+static void on_key(void *opaque, bool down, uint32_t keysym)
+{
+	(void)opaque; (void)down; (void)keysym;
+	keys++;
+}
+
+static void on_pointer(void *opaque, int buttons, int x, int y)
+{
+	(void)opaque; (void)buttons; (void)x; (void)y;
+	pointers++;
+}
+
+/* Two viewers at once; input reaches the hook unless the server is view-only. */
+static void test_viewers_and_input(void)
+{
+	struct framebuffer *fb = fb_new(128, 96);
+	const struct vnc_input in = { .key = on_key, .pointer = on_pointer };
+	char err[256];
+
+	for (int view_only = 0; view_only < 2; view_only++) {
+		struct vnc_options o = { .addr = "127.0.0.1", .password = "pw", .view_only = view_only };
+		struct vnc *v = vnc_new(fb, &o, &in, err, sizeof(err));
+		rfbClient *a = v ? viewer(vnc_port(v), "pw") : NULL;
+		rfbClient *b = v ? viewer(vnc_port(v), "pw") : NULL;
+
+		CHECK(a && b);
+		if (a && b) {
+			drain(a, 200);
+			drain(b, 200);
+			CHECK(vnc_clients(v) == 2);
+			keys = pointers = 0;
+			SendKeyEvent(a, 0x61, TRUE);
+			SendKeyEvent(a, 0x61, FALSE);
+			SendPointerEvent(b, 10, 20, 1);
+			drain(a, 300);
+			drain(b, 300);
+			CHECK(view_only ? keys == 0 && pointers == 0 : keys == 2 && pointers == 1);
+		}
+		if (a)
+			close_viewer(a);
+		if (b)
+			close_viewer(b);
+		vnc_free(v);
+	}
+	fb_free(fb);
+}
+
+/* noVNC's way in: a websocket upgrade on the same port. */
+static void test_websocket(void)
+{
+	struct framebuffer *fb = fb_new(64, 64);
+	struct vnc_options o = { .addr = "127.0.0.1", .password = "pw" };
+	char err[256], reply[512] = "";
+	struct vnc *v = vnc_new(fb, &o, NULL, err, sizeof(err));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	const char req[] = "GET /websockify HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+			   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			   "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n"
+			   "Origin: http://127.0.0.1\r\n\r\n";
+	struct timeval tv = { 5, 0 };
+	ssize_t n;
+
+	CHECK(v != NULL);
+	if (v) {
+		sa.sin_port = htons((uint16_t)vnc_port(v));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		CHECK(write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1);
+		n = read(fd, reply, sizeof(reply) - 1);
+		reply[n > 0 ? n : 0] = '\0';
+		CHECK(strstr(reply, "HTTP/1.1 101") && strstr(reply, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+	}
+	close(fd);
+	vnc_free(v);
+	fb_free(fb);
+}
+
 static void test_bad_options(void)
 {
 	struct framebuffer *fb = fb_new(64, 64);
@@ -179,6 +263,8 @@ int main(void)
 {
 	rfbEnableClientLogging = FALSE;
 	RUN(test_server);
+	RUN(test_viewers_and_input);
+	RUN(test_websocket);
 	RUN(test_bad_options);
 	RUN(test_password_file);
 	return check_done();

@@ -53,6 +53,7 @@ struct vnc {
 #define VNC_MAX_CURSORS 128
 
 static void apply_cursor(struct vnc *v);
+static void release(struct vnc *v);
 static void free_cursor(rfbCursorPtr c);
 
 static void vnc_log(const char *fmt, ...)
@@ -139,6 +140,21 @@ static int free_port(struct in_addr addr)
 	return port;
 }
 
+/* Frees what vnc_new() made once the server threads are gone (or never ran). */
+static void release(struct vnc *v)
+{
+	if (v->screen) {
+		v->screen->cursor = NULL;   /* ours, freed below */
+		rfbScreenCleanup(v->screen);
+	}
+	for (unsigned int i = 0; i < v->ncursors; i++)
+		free_cursor(v->cursors[i].c);
+	free(v->cursors);
+	munmap(v->buf, VNC_MAP_BYTES);
+	pthread_mutex_destroy(&v->cursor_lock);
+	free(v);
+}
+
 int vnc_random_password(char out[VNC_PASSWORD_MAX + 1])
 {
 	static const char set[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -202,7 +218,7 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	v->screen = rfbGetScreen(&argc, argv, (int)fb->width, (int)fb->height, 8, 3, 4);
 	if (!v->screen) {
 		snprintf(err, errlen, "vnc: libvncserver could not make a screen");
-		goto out_unmap;
+		goto out_release;
 	}
 	v->screen->screenData = v;
 	v->screen->desktopName = "Cubicle";
@@ -224,21 +240,13 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	rfbInitServer(v->screen);
 	if (v->screen->listenSock == RFB_INVALID_SOCKET) {
 		snprintf(err, errlen, "vnc: cannot listen on %s:%d", o->addr, o->port);
-		goto out_screen;
+		goto out_release;
 	}
 	rfbRunEventLoop(v->screen, -1, TRUE);
 	return v;
 
-out_screen:
-	v->screen->cursor = NULL;
-	rfbScreenCleanup(v->screen);
-out_unmap:
-	for (unsigned int i = 0; i < v->ncursors; i++)
-		free_cursor(v->cursors[i].c);
-	free(v->cursors);
-	munmap(v->buf, VNC_MAP_BYTES);
-	pthread_mutex_destroy(&v->cursor_lock);
-	free(v);
+out_release:
+	release(v);
 	return NULL;
 }
 
@@ -266,14 +274,7 @@ void vnc_free(struct vnc *v)
 		return;
 	drop_viewers(v);
 	rfbShutdownServer(v->screen, TRUE);
-	v->screen->cursor = NULL;   /* ours, freed below */
-	rfbScreenCleanup(v->screen);
-	for (unsigned int i = 0; i < v->ncursors; i++)
-		free_cursor(v->cursors[i].c);
-	free(v->cursors);
-	munmap(v->buf, VNC_MAP_BYTES);
-	pthread_mutex_destroy(&v->cursor_lock);
-	free(v);
+	release(v);
 }
 
 int vnc_port(const struct vnc *v)

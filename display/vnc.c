@@ -32,9 +32,9 @@ struct vnc {
 	char *passwords[2];         /* libvncserver's NULL-terminated list */
 	struct vnc_input input;
 	bool view_only;
-	pthread_mutex_t cursor_lock;
-	uint8_t cursor[64 * 64 * 4];/* the guest's last cursor image, B, G, R, A */
-	uint32_t cursor_w, cursor_h, hot_x, hot_y;
+	/* Cursor state, only touched on the device loop's thread (and vnc_new). */
+	rfbCursorPtr shape;         /* the guest's last cursor, from the cache */
+	rfbCursorPtr hidden;        /* an empty 1x1 cursor, from the cache */
 	bool cursor_visible;
 	/*
 	 * Every cursor handed to libvncserver, kept until vnc_free(): viewer
@@ -55,6 +55,8 @@ struct vnc {
 static void apply_cursor(struct vnc *v);
 static void release(struct vnc *v);
 static void free_cursor(rfbCursorPtr c);
+static rfbCursorPtr cursor_for(struct vnc *v, const uint8_t *bgra, uint32_t w, uint32_t h,
+			       uint32_t hot_x, uint32_t hot_y);
 
 static void vnc_log(const char *fmt, ...)
 {
@@ -151,7 +153,6 @@ static void release(struct vnc *v)
 		free_cursor(v->cursors[i].c);
 	free(v->cursors);
 	munmap(v->buf, VNC_MAP_BYTES);
-	pthread_mutex_destroy(&v->cursor_lock);
 	free(v);
 }
 
@@ -204,7 +205,6 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 		free(v);
 		return NULL;
 	}
-	pthread_mutex_init(&v->cursor_lock, NULL);
 	snprintf(v->password, sizeof(v->password), "%s", o->password);
 	v->passwords[0] = v->password;
 	v->view_only = o->view_only;
@@ -236,6 +236,7 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	v->screen->newClientHook = on_client;
 	v->screen->deferUpdateTime = 0;  /* frames already come at the guest's pace */
 	/* No cursor until the guest defines one (not libvncserver's arrow). */
+	v->hidden = cursor_for(v, (const uint8_t[4]){ 0 }, 1, 1, 0, 0);
 	apply_cursor(v);
 	rfbInitServer(v->screen);
 	if (v->screen->listenSock == RFB_INVALID_SOCKET) {
@@ -402,16 +403,11 @@ static void free_cursor(rfbCursorPtr c)
 	free(c);
 }
 
-/* Shows the saved image, or an empty 1x1 cursor while the guest hides it. */
+/* Shows the guest's cursor, or the empty one while the guest hides it. */
 static void apply_cursor(struct vnc *v)
 {
-	static const uint8_t none[4];
-	rfbCursorPtr c;
+	rfbCursorPtr c = v->cursor_visible && v->shape ? v->shape : v->hidden;
 
-	if (v->cursor_visible && v->cursor_w)
-		c = cursor_for(v, v->cursor, v->cursor_w, v->cursor_h, v->hot_x, v->hot_y);
-	else
-		c = cursor_for(v, none, 1, 1, 0, 0);
 	if (c && c != v->screen->cursor)
 		rfbSetCursor(v->screen, c);
 }
@@ -419,17 +415,15 @@ static void apply_cursor(struct vnc *v)
 void vnc_set_cursor(struct vnc *v, const uint8_t *bgra, uint32_t w, uint32_t h,
 		    uint32_t hot_x, uint32_t hot_y)
 {
+	rfbCursorPtr c;
+
 	if (w == 0 || h == 0 || w > 64 || h > 64)
 		return;
-	pthread_mutex_lock(&v->cursor_lock);
-	memcpy(v->cursor, bgra, (size_t)w * h * 4);
-	v->cursor_w = w;
-	v->cursor_h = h;
-	v->hot_x = hot_x < w ? hot_x : 0;
-	v->hot_y = hot_y < h ? hot_y : 0;
+	c = cursor_for(v, bgra, w, h, hot_x < w ? hot_x : 0, hot_y < h ? hot_y : 0);
+	if (c)                      /* a full cache keeps the last shape */
+		v->shape = c;
 	v->cursor_visible = true;
 	apply_cursor(v);
-	pthread_mutex_unlock(&v->cursor_lock);
 }
 
 void vnc_move_cursor(struct vnc *v, uint32_t x, uint32_t y, bool visible)
@@ -437,12 +431,10 @@ void vnc_move_cursor(struct vnc *v, uint32_t x, uint32_t y, bool visible)
 	rfbClientIteratorPtr it;
 	rfbClientPtr cl;
 
-	pthread_mutex_lock(&v->cursor_lock);
 	if (visible != v->cursor_visible) {
 		v->cursor_visible = visible;
 		apply_cursor(v);
 	}
-	pthread_mutex_unlock(&v->cursor_lock);
 	if (x >= (uint32_t)v->screen->width || y >= (uint32_t)v->screen->height)
 		return;
 	pthread_mutex_lock(&v->screen->cursorMutex);

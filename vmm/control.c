@@ -323,17 +323,8 @@ static int agent_apply(const char *vsock, uint32_t w, uint32_t h, char *err, siz
 	json_object_object_add(req, "op", json_object_new_string("display"));
 	json_object_object_add(req, "width", json_object_new_int((int)w));
 	json_object_object_add(req, "height", json_object_new_int((int)h));
-	struct timeval tv = { 25, 0 };      /* the agent gives its hooks 20 s */
-	int fd = agent_connect(vsock, AGENT_PORT);
-
-	if (fd < 0) {
-		ret = fd;
-	} else {
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		ret = agent_request(fd, req, &reply, &ae);
-		close(fd);
-	}
+	/* The agent gives its hooks 20 s. */
+	ret = agent_call_timeout(vsock, req, &reply, &ae, 25000);
 	if (ret == -EREMOTEIO)
 		snprintf(err, errlen, "the guest could not apply %ux%u: %s", w, h, ae.message);
 	else if (ret < 0)

@@ -128,11 +128,22 @@ int agent_request(int fd, struct json_object *req, struct json_object **reply,
 int agent_call(const char *vsock_path, struct json_object *req, struct json_object **reply,
 	       struct agent_error *err)
 {
+	return agent_call_timeout(vsock_path, req, reply, err, 0);
+}
+
+int agent_call_timeout(const char *vsock_path, struct json_object *req,
+		       struct json_object **reply, struct agent_error *err, int timeout_ms)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	int fd = agent_connect(vsock_path, AGENT_PORT), ret;
 
 	*reply = NULL;
 	if (fd < 0)
 		return fd;
+	if (timeout_ms > 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	ret = agent_request(fd, req, reply, err);
 	close(fd);
 	return ret;

@@ -33,6 +33,9 @@ int agent_request(int fd, struct json_object *req, struct json_object **reply,
 /* Connects, sends req, reads one reply, closes. req is not taken. */
 int agent_call(const char *vsock_path, struct json_object *req, struct json_object **reply,
 	       struct agent_error *err);
+/* The same, each send and receive bounded by timeout_ms (0: no bound). */
+int agent_call_timeout(const char *vsock_path, struct json_object *req,
+		       struct json_object **reply, struct agent_error *err, int timeout_ms);
 
 struct agent_exec {
 	const char *cmd;               /* a shell string, or */

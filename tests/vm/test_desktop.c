@@ -14,58 +14,26 @@
  *
  * usage: test_desktop CUBICLE_VMM GUEST_DIR
  */
-#include <png.h>
 #include <rfb/rfbclient.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <turbojpeg.h>
 #include <unistd.h>
 
 #include "../check.h"
 #include "client.h"
-#include "guestexec.h"
+#include "desktop.h"
 #include "vmtest.h"
 
 static char ctl_path[108], vsock_path[108], password[16];
 static int vnc_port;
 
-/* One control request; returns the JSON line, image bytes in *data. */
 static char *control(const char *req, uint8_t **data, size_t *len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	char line[1024];
-	size_t n = 0;
-	const char *b;
-
-	*data = NULL;
-	*len = 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctl_path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		close(fd);
-		return NULL;
-	}
-	while (n + 1 < sizeof(line) && read(fd, line + n, 1) == 1 && line[n] != '\n')
-		n++;
-	line[n] = '\0';
-	if ((b = strstr(line, "\"bytes\":"))) {
-		*len = strtoull(b + 8, NULL, 10);
-		*data = malloc(*len ? *len : 1);
-		for (size_t got = 0; got < *len;) {
-			ssize_t r = read(fd, *data + got, *len - got);
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-	}
-	close(fd);
-	return strdup(line);
+	return control_request(ctl_path, req, data, len);
 }
 
 static char *control_line(const char *req)
@@ -78,28 +46,6 @@ static char *control_line(const char *req)
 	return line;
 }
 
-/* A PNG screenshot decoded to R, G, B; NULL if it is not one. */
-static uint8_t *screenshot_rgb(uint32_t *w, uint32_t *h)
-{
-	uint8_t *data, *rgb = NULL;
-	size_t len;
-	char *line = control("{\"op\":\"screenshot\",\"format\":\"png\"}\n", &data, &len);
-	png_image img = { .version = PNG_IMAGE_VERSION };
-
-	if (line && data && png_image_begin_read_from_memory(&img, data, len)) {
-		img.format = PNG_FORMAT_RGB;
-		rgb = malloc(PNG_IMAGE_SIZE(img));
-		if (!png_image_finish_read(&img, NULL, rgb, 0, NULL)) {
-			free(rgb);
-			rgb = NULL;
-		}
-		*w = img.width;
-		*h = img.height;
-	}
-	free(line);
-	free(data);
-	return rgb;
-}
 
 static const char *guest(const char *cmd)
 {
@@ -231,7 +177,7 @@ static void check_mode_and_screenshots(void)
 {
 	const char *out = guest("head -1 /sys/class/drm/card0-Virtual-1/modes");
 	uint32_t w = 0, h = 0;
-	uint8_t *rgb = screenshot_rgb(&w, &h), *data;
+	uint8_t *rgb = screenshot_rgb(ctl_path, &w, &h), *data;
 	bool varied = false;
 	size_t len;
 
@@ -298,7 +244,7 @@ static void check_vnc_pixels(void)
 			continue;
 		}
 		CHECK(viewer_drain(&v, 1000, 20000));
-		rgb = screenshot_rgb(&w, &h);
+		rgb = screenshot_rgb(ctl_path, &w, &h);
 		CHECK(rgb && diff_pixels(&v, rgb, w, h) == 0);
 		CHECK(v.cursor_shapes > 0);
 		if (check_failed)
@@ -322,12 +268,12 @@ static void check_xterm_and_damage(void)
 		return;
 	}
 	CHECK(viewer_drain(&v, 1000, 20000));
-	before = screenshot_rgb(&w, &h);
+	before = screenshot_rgb(ctl_path, &w, &h);
 	reset_damage(&v);
 	CHECK(guest("setsid xterm -geometry 40x10+300+200 -bg '#ffff00' </dev/null >/dev/null 2>&1 & "
 		    "xdotool search --sync --onlyvisible --class xterm >/dev/null && sleep 1") != NULL);
 	CHECK(viewer_drain(&v, 1500, 20000));
-	after = screenshot_rgb(&w2, &h2);
+	after = screenshot_rgb(ctl_path, &w2, &h2);
 	CHECK(before && after && w == w2 && h == h2);
 	for (uint32_t y = 0; before && after && y < h; y++) {
 		for (uint32_t x = 0; x < w; x++) {
@@ -371,7 +317,7 @@ static void check_resize(void)
 	if (l && !strstr(l, "\"ok\":true"))
 		fprintf(stderr, "resize: %s\n", l);
 	free(l);
-	rgb = screenshot_rgb(&w, &h);
+	rgb = screenshot_rgb(ctl_path, &w, &h);
 	CHECK(rgb && w == 1024 && h == 768);
 	out = guest("xrandr --query | head -1");
 	CHECK(out && strstr(out, "current 1024 x 768"));
@@ -381,7 +327,7 @@ static void check_resize(void)
 	if (viewer) {
 		CHECK(viewer_drain(&v, 1000, 20000));
 		free(rgb);
-		rgb = screenshot_rgb(&w, &h);
+		rgb = screenshot_rgb(ctl_path, &w, &h);
 		CHECK(rgb && diff_pixels(&v, rgb, w, h) == 0);
 		viewer_close(&v);
 	}

@@ -7,18 +7,15 @@
  *
  * usage: test_template_desktop CUBICLE_VMM GUEST_DIR
  */
-#include <png.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "../check.h"
 #include "client.h"
-#include "guestexec.h"
+#include "desktop.h"
 #include "vmtest.h"
 
 static char ctl_path[108], vsock_path[108];
@@ -31,42 +28,11 @@ static const char *guest(const char *cmd)
 /* Distinct colours in a PNG screenshot of the screen (capped at 64). */
 static int screenshot_colours(uint32_t *w, uint32_t *h)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char req[] = "{\"op\":\"screenshot\"}\n";
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), n = 0;
-	char line[512];
-	size_t len = 0, k = 0;
-	uint8_t *png = NULL, *rgb = NULL;
+	uint8_t *rgb = screenshot_rgb(ctl_path, w, h);
 	uint32_t seen[64];
-	png_image img = { .version = PNG_IMAGE_VERSION };
-	const char *b;
+	int n = 0;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctl_path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
-		goto out;
-	while (k + 1 < sizeof(line) && read(fd, line + k, 1) == 1 && line[k] != '\n')
-		k++;
-	line[k] = '\0';
-	if (!(b = strstr(line, "\"bytes\":")))
-		goto out;
-	len = strtoull(b + 8, NULL, 10);
-	png = malloc(len);
-	for (size_t got = 0; png && got < len;) {
-		ssize_t r = read(fd, png + got, len - got);
-		if (r <= 0)
-			goto out;
-		got += (size_t)r;
-	}
-	if (!png || !png_image_begin_read_from_memory(&img, png, len))
-		goto out;
-	img.format = PNG_FORMAT_RGB;
-	rgb = malloc(PNG_IMAGE_SIZE(img));
-	if (!png_image_finish_read(&img, NULL, rgb, 0, NULL))
-		goto out;
-	*w = img.width;
-	*h = img.height;
-	for (size_t i = 0; i < (size_t)img.width * img.height && n < 64; i += 97) {
+	for (size_t i = 0; rgb && i < (size_t)*w * *h && n < 64; i += 97) {
 		uint32_t c = (uint32_t)rgb[i * 3] << 16 | rgb[i * 3 + 1] << 8 | rgb[i * 3 + 2];
 		bool dup = false;
 
@@ -75,9 +41,6 @@ static int screenshot_colours(uint32_t *w, uint32_t *h)
 		if (!dup)
 			seen[n++] = c;
 	}
-out:
-	close(fd);
-	free(png);
 	free(rgb);
 	return n;
 }

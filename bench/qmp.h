@@ -1,6 +1,6 @@
 /*
- * A small client of QEMU's machine protocol (QMP) over the socket cubicle-vmm
- * hands QEMU at launch (-chardev socket,fd=N -mon mode=control). Commands are
+ * A small client of QEMU's machine protocol (QMP) for the benchmarks, which
+ * drive a plain QEMU peer (-qmp unix:PATH) beside cubicle-vmm. Commands are
  * synchronous, one at a time (a mutex), each bounded by a timeout; events
  * QEMU sends in between are read and dropped.
  */

@@ -111,7 +111,11 @@ static void vnc_quiet(const char *fmt, ...)
 
 static void on_gone(rfbClientPtr cl)
 {
+	struct vnc *v = cl->screen->screenData;
+
 	vnc_log("viewer %s left\n", cl->host ? cl->host : "?");
+	if (!v->view_only && v->input.gone)
+		v->input.gone(v->input.opaque);
 }
 
 static enum rfbNewClientAction on_client(rfbClientPtr cl)

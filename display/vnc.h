@@ -33,11 +33,13 @@ struct vnc_options {
 /*
  * Where viewers' input goes (the input layer); called on a viewer's thread.
  * key: an X keysym, pressed or released. pointer: RFB button mask and
- * screen coordinates.
+ * screen coordinates. gone: a viewer left (let go of what it held). Any may
+ * be NULL.
  */
 struct vnc_input {
 	void (*key)(void *opaque, bool down, uint32_t keysym);
 	void (*pointer)(void *opaque, int buttons, int x, int y);
+	void (*gone)(void *opaque);
 	void *opaque;
 };
 

@@ -14,8 +14,9 @@
 const char vmm_usage[] =
 	"usage: cubicle-vmm --kernel PATH --disk PATH [options]\n"
 	"\n"
-	"Runs one Cubicle sandbox: starts the device host (virtio-rng, virtio-gpu, and\n"
-	"virtio-vsock with --vsock, over vhost-user),\n"
+	"Runs one Cubicle sandbox: starts the device host (virtio-rng, virtio-gpu, a\n"
+	"virtio-input keyboard and tablet, and virtio-vsock with --vsock, over\n"
+	"vhost-user),\n"
 	"launches QEMU's microvm machine with those devices attached and the root disk,\n"
 	"forwards the guest console, and exits when the guest stops.\n"
 	"\n"
@@ -34,8 +35,11 @@ const char vmm_usage[] =
 	"                       and /dev/kvm opens (default auto)\n"
 	"  --display WxH|none   the virtio-gpu screen's size (default 1280x800,\n"
 	"                       64x64..8192x8192); the control socket can change it\n"
-	"  --control PATH       the control socket: screenshots, display info and\n"
-	"                       resize (docs/control-protocol.md)\n"
+	"  --control PATH       the control socket: screenshots, display info,\n"
+	"                       resize and input actions (docs/control-protocol.md)\n"
+	"  --keyboard-layout L  the keyboard's XKB layout (default us; de, fr, gb, ...),\n"
+	"                       used by the host to type and set in the guest's X\n"
+	"  --keyboard-variant V its XKB variant (e.g. nodeadkeys), default none\n"
 	"  --vnc [ADDR:]PORT    serve the screen over VNC (and websockets, for noVNC)\n"
 	"                       on ADDR (default 127.0.0.1); port 0 picks a free one\n"
 	"  --vnc-password-file PATH\n"
@@ -82,6 +86,20 @@ static bool parse_uint(const char *s, unsigned int min, unsigned int max, unsign
 	return true;
 }
 
+/* An XKB layout or variant name; nothing that could break out of a config line. */
+static bool xkb_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
 const char *vmm_engine_name(enum vmm_engine e)
 {
 	switch (e) {
@@ -95,7 +113,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 {
 	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
 	       O_QEMU, O_VSOCK, O_OVERLAY, O_DISPLAY, O_CONTROL, O_VNC, O_VNC_PASSWORD_FILE,
-	       O_VNC_VIEW_ONLY, O_HELP };
+	       O_VNC_VIEW_ONLY, O_KBD_LAYOUT, O_KBD_VARIANT, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "disk", required_argument, NULL, O_DISK },
@@ -112,6 +130,8 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		{ "vnc", required_argument, NULL, O_VNC },
 		{ "vnc-password-file", required_argument, NULL, O_VNC_PASSWORD_FILE },
 		{ "vnc-view-only", no_argument, NULL, O_VNC_VIEW_ONLY },
+		{ "keyboard-layout", required_argument, NULL, O_KBD_LAYOUT },
+		{ "keyboard-variant", required_argument, NULL, O_KBD_VARIANT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -120,7 +140,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 	*cfg = (struct vmm_config){ .memory_mib = 512, .vcpus = 1, .serial = "stdout",
 				    .engine = ENGINE_AUTO, .qemu = "qemu-system-x86_64",
 				    .display_w = VMM_DEFAULT_DISPLAY_W,
-				    .display_h = VMM_DEFAULT_DISPLAY_H };
+				    .display_h = VMM_DEFAULT_DISPLAY_H, .kbd_layout = "us" };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -205,6 +225,18 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 			cfg->vnc_password_file = optarg;
 			break;
 		case O_VNC_VIEW_ONLY: cfg->vnc_view_only = true; break;
+		case O_KBD_LAYOUT:
+		case O_KBD_VARIANT:
+			/* They go on the guest's command line and into its X config. */
+			if (!xkb_name_ok(optarg))
+				return fail(err, errlen, "%s '%s': want an XKB name (letters, digits, "
+					    "'_' and '-', at most 32)", c == O_KBD_LAYOUT ?
+					    "--keyboard-layout" : "--keyboard-variant", optarg);
+			if (c == O_KBD_LAYOUT)
+				cfg->kbd_layout = optarg;
+			else
+				cfg->kbd_variant = optarg;
+			break;
 		case O_OVERLAY:
 			if (!*optarg)
 				return fail(err, errlen, "--overlay: want a file path");

@@ -43,6 +43,8 @@ struct vmm_config {
 	int vnc_port;            /* 0: a free one */
 	const char *vnc_password_file;
 	bool vnc_view_only;
+	const char *kbd_layout;  /* XKB layout of the keyboard, host and guest (default "us") */
+	const char *kbd_variant; /* its variant, or NULL */
 	const char *qemu;        /* QEMU binary */
 	bool help;
 };

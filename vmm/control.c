@@ -15,12 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actions.h"
 #include "encode.h"
 #include "framebuffer.h"
 #include "client.h"
 #include "virtio_gpu.h"
 
-#define LINE_MAX_LEN 4096
+/* Long enough for a type action with its 64 KiB of text escaped. */
+#define LINE_MAX_LEN (512 * 1024)
 #define MAX_CONNS 64
 #define RESIZE_WAIT_MS 30000    /* a desktop under TCG can take seconds */
 
@@ -29,6 +31,7 @@ struct control {
 	struct virtio_dev *gpu;
 	char *agent_vsock;
 	struct vnc *vnc;
+	struct hands *hands;
 	char *path;
 	int listen_fd;
 	int ret_pipe[2];            /* workers hand connections back to the loop */
@@ -36,6 +39,11 @@ struct control {
 	_Atomic bool stopping;      /* resizes stop waiting for the guest */
 	_Atomic bool resizing;      /* one resize at a time */
 	pthread_mutex_t lock;
+	/* Action batches run one after another on one thread, in arrival order. */
+	pthread_t act_thread;
+	bool act_running;
+	pthread_cond_t act_cond;
+	struct act_job *act_head, *act_tail;
 	struct cconn *conns[MAX_CONNS];
 	unsigned int nconns;
 };
@@ -47,6 +55,12 @@ struct cconn {
 	size_t len;
 	bool busy;                  /* a worker owns the socket */
 	bool dead;                  /* the worker could not write: close it */
+};
+
+struct act_job {
+	struct cconn *conn;
+	struct action_batch *batch;
+	struct act_job *next;
 };
 
 struct job {
@@ -448,6 +462,98 @@ static void start_resize(struct cconn *cc, struct json_object *req)
 	pthread_detach(tid);
 }
 
+/* The action thread: runs batches in order and answers each on its connection. */
+static void *action_thread(void *arg)
+{
+	struct control *ctl = arg;
+
+	pthread_mutex_lock(&ctl->lock);
+	for (;;) {
+		struct act_job *j;
+		struct json_object *answer;
+
+		while (!ctl->act_head && !ctl->stopping)
+			pthread_cond_wait(&ctl->act_cond, &ctl->lock);
+		if (ctl->stopping)
+			break;
+		j = ctl->act_head;
+		ctl->act_head = j->next;
+		if (!ctl->act_head)
+			ctl->act_tail = NULL;
+		pthread_mutex_unlock(&ctl->lock);
+		answer = actions_run(j->batch, ctl->hands);
+		j->conn->dead = !answer || !send_line(j->conn->fd, answer, true);
+		json_object_put(answer);
+		action_batch_free(j->batch);
+		(void)!write(ctl->ret_pipe[1], &j->conn, sizeof(j->conn));
+		free(j);
+		pthread_mutex_lock(&ctl->lock);
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	return NULL;
+}
+
+/* Checks a batch whole on the loop, then queues it for the action thread. */
+static void start_actions(struct cconn *cc, struct json_object *req)
+{
+	struct control *ctl = cc->ctl;
+	struct act_job *j;
+	char err[512];
+
+	if (!ctl->hands) {
+		send_error(cc->fd, "ENODEV", "this sandbox has no keyboard or mouse (cubicle-vmm --display)");
+		return;
+	}
+	if (!ctl->act_running) {
+		if (pthread_create(&ctl->act_thread, NULL, action_thread, ctl) != 0) {
+			send_error(cc->fd, "EAGAIN", "actions: no thread to run them");
+			return;
+		}
+		ctl->act_running = true;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		send_error(cc->fd, "ENOMEM", "out of memory");
+		return;
+	}
+	j->batch = actions_parse(req, ctl->hands, ctl->agent_vsock, err, sizeof(err));
+	if (!j->batch) {
+		free(j);
+		send_error(cc->fd, "EINVAL", "%s", err);
+		return;
+	}
+	j->conn = cc;
+	cc->busy = true;
+	loop_del(ctl->loop, cc->fd);
+	pthread_mutex_lock(&ctl->lock);
+	if (ctl->act_tail)
+		ctl->act_tail->next = j;
+	else
+		ctl->act_head = j;
+	ctl->act_tail = j;
+	pthread_cond_signal(&ctl->act_cond);
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+static void cursor_info(struct cconn *cc)
+{
+	struct json_object *o;
+	uint32_t x, y;
+
+	if (!cc->ctl->hands) {
+		send_error(cc->fd, "ENODEV", "this sandbox has no mouse (cubicle-vmm --display)");
+		return;
+	}
+	hands_cursor(cc->ctl->hands, &x, &y, 0);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "x", json_object_new_int((int)x));
+	json_object_object_add(o, "y", json_object_new_int((int)y));
+	if (!send_line(cc->fd, o, false))
+		cc->dead = true;
+	json_object_put(o);
+}
+
 /* Handles one request line. */
 static void request(struct cconn *cc, char *line)
 {
@@ -468,6 +574,10 @@ static void request(struct cconn *cc, char *line)
 		display_info(cc);
 	else if (strcmp(op, "resize") == 0)
 		start_resize(cc, req);
+	else if (strcmp(op, "actions") == 0)
+		start_actions(cc, req);
+	else if (strcmp(op, "cursor") == 0)
+		cursor_info(cc);
 	else
 		send_error(cc->fd, "EOPNOTSUPP", "unknown op '%s'", op);
 	json_object_put(req);
@@ -480,13 +590,11 @@ static void serve_lines(struct cconn *cc)
 
 	while (!cc->busy && !cc->dead && (nl = memchr(cc->buf, '\n', cc->len))) {
 		size_t n = (size_t)(nl - cc->buf) + 1;
-		char line[LINE_MAX_LEN];
 
-		memcpy(line, cc->buf, n - 1);
-		line[n - 1] = '\0';
+		*nl = '\0';            /* request() is done with the line when it returns */
+		request(cc, cc->buf);
 		memmove(cc->buf, cc->buf + n, cc->len - n);
 		cc->len -= n;
-		request(cc, line);
 	}
 }
 
@@ -575,8 +683,10 @@ struct control *control_new(struct loop *loop, const char *path, const struct co
 	ctl->gpu = deps->gpu;
 	ctl->agent_vsock = deps->agent_vsock ? strdup(deps->agent_vsock) : NULL;
 	ctl->vnc = deps->vnc;
+	ctl->hands = deps->hands;
 	ctl->path = strdup(path);
 	pthread_mutex_init(&ctl->lock, NULL);
+	pthread_cond_init(&ctl->act_cond, NULL);
 	strcpy(sa.sun_path, path);
 	unlink(path);
 	ctl->ret_pipe[0] = ctl->ret_pipe[1] = -1;
@@ -597,7 +707,20 @@ void control_free(struct control *ctl)
 	if (!ctl)
 		return;
 	/* Running workers hold connections and the return pipe: let them finish. */
+	pthread_mutex_lock(&ctl->lock);
 	ctl->stopping = true;
+	pthread_cond_signal(&ctl->act_cond);
+	pthread_mutex_unlock(&ctl->lock);
+	if (ctl->act_running)
+		pthread_join(ctl->act_thread, NULL);
+	while (ctl->act_head) {
+		struct act_job *j = ctl->act_head;
+
+		ctl->act_head = j->next;
+		j->conn->busy = false;  /* queued, never run: closed below */
+		action_batch_free(j->batch);
+		free(j);
+	}
 	for (;;) {
 		pthread_mutex_lock(&ctl->lock);
 		int busy = ctl->workers;
@@ -620,6 +743,7 @@ void control_free(struct control *ctl)
 	unlink(ctl->path);
 	free(ctl->path);
 	free(ctl->agent_vsock);
+	pthread_cond_destroy(&ctl->act_cond);
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 }

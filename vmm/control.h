@@ -6,12 +6,14 @@
  * Screenshots copy the framebuffer on the loop (a memcpy) and encode on a
  * worker thread, so encoding never holds up the devices' queues. A resize
  * also runs on a worker: it asks the guest agent and waits for the guest.
+ * Input actions are checked on the loop and run in order on one thread.
  */
 #ifndef CUBICLE_CONTROL_H
 #define CUBICLE_CONTROL_H
 
 #include <stddef.h>
 
+#include "hands.h"
 #include "loop.h"
 #include "virtio_dev.h"
 #include "vnc.h"
@@ -23,6 +25,7 @@ struct control_deps {
 	struct virtio_dev *gpu;     /* screenshots, display info */
 	const char *agent_vsock;    /* resize: the agent applies the mode */
 	struct vnc *vnc;            /* its port and viewers, in display info */
+	struct hands *hands;        /* input actions and the cursor */
 };
 
 /*

@@ -98,8 +98,11 @@ char **qemu_argv(const struct qemu_launch *l)
 	add(&s, "-kernel");
 	add(&s, "%s", cfg->kernel);
 	add(&s, "-append");
+	/* The guest's X takes the keyboard layout the host types with. */
 	add(&s, "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/sbin/cubicle-agent "
-		"panic=-1 reboot=t quiet%s%s", cfg->append ? " " : "",
+		"panic=-1 reboot=t quiet cubicle.keyboard=%s%s%s%s%s", cfg->kbd_layout,
+	    cfg->kbd_variant ? " cubicle.keyboard_variant=" : "",
+	    cfg->kbd_variant ? cfg->kbd_variant : "", cfg->append ? " " : "",
 	    cfg->append ? cfg->append : "");
 	add(&s, "-chardev");
 	add(&s, "socket,id=console,fd=%d", l->console_fd);

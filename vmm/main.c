@@ -20,10 +20,13 @@
 #include "config.h"
 #include "control.h"
 #include "engine_qemu.h"
+#include "hands.h"
+#include "keymap.h"
 #include "loop.h"
 #include "screen.h"
 #include "vhost_user.h"
 #include "virtio_gpu.h"
+#include "virtio_input.h"
 #include "virtio_rng.h"
 #include "virtio_vsock.h"
 
@@ -251,8 +254,10 @@ int main(int argc, char **argv)
 	struct vmm_config cfg;
 	struct vmm vmm = { .console = -1, .out = -1, .exit_status = VMM_EXIT_ERROR };
 	struct qemu_launch launch = { .cfg = &cfg };
-	struct virtio_dev *rng = NULL, *vsock = NULL, *gpu = NULL;
-	struct vu_server *vu[3] = { NULL, NULL, NULL };
+	struct virtio_dev *rng = NULL, *vsock = NULL, *gpu = NULL, *kbd = NULL, *tablet = NULL;
+	struct vu_server *vu[5] = { NULL, NULL, NULL, NULL, NULL };
+	struct kbd_keymap *km = NULL;
+	struct hands *hands = NULL;
 	struct control *control = NULL;
 	struct vnc *vnc = NULL;
 	char err[512] = "";
@@ -316,9 +321,36 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (cfg.display_w) {
+		km = kbd_keymap_new(cfg.kbd_layout, cfg.kbd_variant, err, sizeof(err));
+		if (!km) {
+			log_msg("%s", err);
+			vmm.exit_status = VMM_EXIT_USAGE;
+			goto out;
+		}
+		kbd = input_new(INPUT_KEYBOARD, vmm.loop);
+		if (!kbd || attach(&launch, &vu[3], kbd, "vhost-user-input", vmm.loop) < 0) {
+			kbd_keymap_free(km);
+			log_msg("cannot make the virtio-input keyboard: %s", strerror(ENOMEM));
+			goto out;
+		}
+		tablet = input_new(INPUT_TABLET, vmm.loop);
+		if (!tablet || attach(&launch, &vu[4], tablet, "vhost-user-input", vmm.loop) < 0) {
+			kbd_keymap_free(km);
+			log_msg("cannot make the virtio-input tablet: %s", strerror(ENOMEM));
+			goto out;
+		}
+		hands = hands_new(kbd, tablet, gpu, km);   /* takes km */
+		if (!hands) {
+			kbd_keymap_free(km);
+			log_msg("out of memory");
+			goto out;
+		}
+	}
 	if (cfg.vnc_addr) {
-		/* Viewers' input reaches the guest once virtio-input lands. */
-		vnc = screen_start_vnc(gpu, &cfg, NULL, err, sizeof(err));
+		struct vnc_input vin = hands_vnc_input(hands);
+
+		vnc = screen_start_vnc(gpu, &cfg, &vin, err, sizeof(err));
 		if (!vnc) {
 			log_msg("%s", err);
 			vmm.exit_status = VMM_EXIT_USAGE;
@@ -328,7 +360,8 @@ int main(int argc, char **argv)
 			cfg.vnc_password_file, cfg.vnc_view_only ? ", view only" : "");
 	}
 	if (cfg.control) {
-		struct control_deps deps = { .gpu = gpu, .vnc = vnc, .agent_vsock = cfg.vsock };
+		struct control_deps deps = { .gpu = gpu, .vnc = vnc, .agent_vsock = cfg.vsock,
+					     .hands = hands };
 
 		control = control_new(vmm.loop, cfg.control, &deps, err, sizeof(err));
 		if (!control) {
@@ -368,9 +401,10 @@ int main(int argc, char **argv)
 		loop_add(vmm.loop, STDIN_FILENO, EPOLLIN, on_stdin, &vmm);
 	}
 
-	log_msg("engine %s, %u vCPU, %u MiB; devices over vhost-user: virtio-rng%s%s",
+	log_msg("engine %s, %u vCPU, %u MiB; devices over vhost-user: virtio-rng%s%s%s",
 		vmm_engine_name(launch.engine), cfg.vcpus, cfg.memory_mib,
-		vsock ? ", virtio-vsock" : "", gpu ? ", virtio-gpu" : "");
+		vsock ? ", virtio-vsock" : "", gpu ? ", virtio-gpu" : "",
+		kbd ? ", virtio-input (keyboard, tablet)" : "");
 	pid = qemu_spawn(&launch, qargv, err, sizeof(err));
 	if (pid < 0) {
 		log_msg("%s", err);
@@ -400,6 +434,15 @@ int main(int argc, char **argv)
 			(unsigned long long)gst.commands, (unsigned long long)gst.flushes,
 			(unsigned long long)gst.errors, fb->width, fb->height);
 	}
+	if (kbd) {
+		struct input_stats k = input_stats(kbd), t = input_stats(tablet);
+
+		log_msg("virtio-input: %llu keyboard and %llu tablet events delivered, "
+			"%llu refused (queue full), %llu discarded at a reset; layout %s",
+			(unsigned long long)k.delivered, (unsigned long long)t.delivered,
+			(unsigned long long)(k.refused + t.refused),
+			(unsigned long long)(k.discarded + t.discarded), cfg.kbd_layout);
+	}
 	if (vsock) {
 		struct vsock_stats vst = vsock_stats(vsock);
 
@@ -419,7 +462,8 @@ out:
 	qemu_argv_free(qargv);
 	control_free(control);
 	vnc_free(vnc);
-	for (int i = 0; i < 3; i++)
+	hands_free(hands);
+	for (int i = 0; i < 5; i++)
 		vu_free(vu[i]);
 	for (int i = 0; i < 2; i++)
 		if (con[i] >= 0)

@@ -527,8 +527,12 @@ static uint32_t cmd_cursor(struct gpu *g, const struct vq_elem *e, uint32_t type
 
 	if (!read_req(e, 0, &req, sizeof(req)) || req.scanout != 0)
 		return RESP_ERR_INVALID_PARAMETER;
-	c->x = req.x;
-	c->y = req.y;
+	/*
+	 * Linux sends where the image's top left goes (the plane's crtc_x, which
+	 * may be negative) and the hot spot apart; the pointer is at their sum.
+	 */
+	c->x = req.x + c->hot_x;
+	c->y = req.y + c->hot_y;
 	if (type == CMD_MOVE_CURSOR || req.id == 0) {
 		if (type == CMD_UPDATE_CURSOR)
 			c->visible = false;
@@ -544,6 +548,8 @@ static uint32_t cmd_cursor(struct gpu *g, const struct vq_elem *e, uint32_t type
 	c->height = res->height;
 	c->hot_x = req.hot_x < res->width ? req.hot_x : 0;
 	c->hot_y = req.hot_y < res->height ? req.hot_y : 0;
+	c->x = req.x + c->hot_x;
+	c->y = req.y + c->hot_y;
 	c->visible = true;
 	if (g->listener.cursor)
 		g->listener.cursor(g->listener.opaque, c, true);

@@ -86,6 +86,22 @@ static void test_screen_and_vnc(void)
 	expect_error(PARSE("--kernel", "k", "--disk", "d", "--vnc-password-file", "/p"), "need --vnc");
 }
 
+/* The layout goes on the guest's command line and into its X config: names only. */
+static void test_keyboard(void)
+{
+	CHECK(PARSE("--kernel", "k", "--disk", "d") == 0 && strcmp(cfg.kbd_layout, "us") == 0 &&
+	      !cfg.kbd_variant);
+	CHECK(PARSE("--kernel", "k", "--disk", "d", "--keyboard-layout", "de",
+		    "--keyboard-variant", "nodeadkeys") == 0);
+	CHECK(strcmp(cfg.kbd_layout, "de") == 0 && strcmp(cfg.kbd_variant, "nodeadkeys") == 0);
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--keyboard-layout", "de init=/bin/sh"),
+		     "--keyboard-layout 'de init=/bin/sh'");
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--keyboard-variant", "x\"y"),
+		     "--keyboard-variant");
+	expect_error(PARSE("--kernel", "k", "--disk", "d", "--keyboard-layout", ""),
+		     "--keyboard-layout ''");
+}
+
 static void test_files(void)
 {
 	char dir[] = "/tmp/cubicle-cfg-XXXXXX";
@@ -133,6 +149,7 @@ static void test_qemu_argv(void)
 	CHECK(has_arg(argv, "vhost-user-rng,chardev=vu0"));
 	CHECK(has_arg(argv, "file=/d,format=raw"));
 	CHECK(has_arg(argv, "isa-debug-exit"));
+	CHECK(has_arg(argv, "cubicle.keyboard=us"));
 	CHECK(!has_arg(argv, "-vnc"));
 	CHECK(!has_arg(argv, "kvm"));
 	qemu_argv_free(argv);
@@ -198,6 +215,7 @@ int main(void)
 	RUN(test_defaults_and_values);
 	RUN(test_bad_arguments);
 	RUN(test_screen_and_vnc);
+	RUN(test_keyboard);
 	RUN(test_files);
 	RUN(test_qemu_argv);
 	RUN(test_qemu_version);

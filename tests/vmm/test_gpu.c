@@ -236,11 +236,12 @@ static void test_format_and_cursor(void)
 	CHECK(cmd(1, &cur, sizeof(cur), &r, sizeof(r)) == OK_NODATA);
 	CHECK(r.flags == 1 && r.fence_id == 77);        /* the fence comes back */
 	c = gpu_cursor(dev);
-	CHECK(c->visible && c->x == 100 && c->y == 200 && c->hot_x == 3 && c->hot_y == 4);
+	/* The guest sends the image's top left; the pointer is at the hot spot. */
+	CHECK(c->visible && c->x == 103 && c->y == 204 && c->hot_x == 3 && c->hot_y == 4);
 	CHECK(c->width == 64 && memcmp(c->pixels, "\x01\x02\x03\x04", 4) == 0);
 	cur.h.type = 0x301;
 	cur.x = 5;
-	CHECK(cmd(1, &cur, sizeof(cur), &r, sizeof(r)) == OK_NODATA && c->x == 5 && c->visible);
+	CHECK(cmd(1, &cur, sizeof(cur), &r, sizeof(r)) == OK_NODATA && c->x == 8 && c->visible);
 	teardown();
 }
 

@@ -1,0 +1,37 @@
+/*
+ * Computer-use actions (docs/control-protocol.md, "actions"): move, click,
+ * down/up, drag, scroll, type, key, hold, wait and cursor, in a batch run
+ * in order. A batch is parsed and checked whole before anything runs, so a
+ * bad one changes nothing in the guest. Running it takes time (delays, held
+ * keys, a guest-side keysym remap for characters the layout lacks), so it
+ * runs on a worker, never on the device loop.
+ */
+#ifndef CUBICLE_ACTIONS_H
+#define CUBICLE_ACTIONS_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "hands.h"
+
+struct action_batch;
+
+/*
+ * Parses req's "actions" (an array of action objects) and "scale" (the
+ * screenshot's scale the coordinates were read on; default 1). NULL with a
+ * one-line reason in err, naming the action, if anything is wrong.
+ * agent_vsock may be NULL (then text the layout cannot type is refused).
+ */
+struct action_batch *actions_parse(struct json_object *req, struct hands *h,
+				   const char *agent_vsock, char *err, size_t errlen);
+void action_batch_free(struct action_batch *b);   /* accepts NULL */
+
+/*
+ * Runs b to its end or its first failure, and returns the answer to send
+ * (the caller puts it): {"ok":true,"results":[...]} or
+ * {"ok":false,"code":...,"message":...,"done":N}. After a failure every key
+ * and button still held is released. NULL only without memory.
+ */
+struct json_object *actions_run(struct action_batch *b, struct hands *h);
+
+#endif

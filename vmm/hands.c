@@ -1,0 +1,378 @@
+#include "hands.h"
+
+#include <errno.h>
+#include <linux/input-event-codes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "virtio_gpu.h"
+#include "virtio_input.h"
+
+#define FULL_WAIT_MS 1000       /* how long a send waits for room in a full queue */
+#define SWITCH_SETTLE_MS 20     /* after one device's events reached the guest */
+
+/* RFB pointer mask bits (RFC 6143 §7.5.5). */
+#define RFB_LEFT 1
+#define RFB_MIDDLE 2
+#define RFB_RIGHT 4
+#define RFB_WHEEL_UP 8
+#define RFB_WHEEL_DOWN 16
+#define RFB_WHEEL_LEFT 32
+#define RFB_WHEEL_RIGHT 64
+
+static const uint16_t button_codes[BUTTON_COUNT] = {
+	[BUTTON_LEFT] = BTN_LEFT, [BUTTON_MIDDLE] = BTN_MIDDLE, [BUTTON_RIGHT] = BTN_RIGHT,
+	[BUTTON_BACK] = BTN_SIDE, [BUTTON_FORWARD] = BTN_EXTRA,
+};
+
+struct hands {
+	struct virtio_dev *kbd, *tablet, *gpu;
+	struct kbd_keymap *km;
+	pthread_mutex_t lock;
+	struct virtio_dev *last;    /* the device the last ordered batch went to */
+	uint32_t x, y;              /* where the pointer was last sent */
+	bool placed;                /* whether it ever was */
+	int32_t abs_x, abs_y;       /* the axis values last sent */
+	uint32_t buttons;           /* bit per enum hands_button, held */
+	uint8_t keys[KEY_CNT / 8];  /* keys held */
+	struct kbd_viewer *viewer;  /* VNC viewers' keyboard state */
+	int vnc_mask;               /* the last RFB button mask */
+};
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * With the lock held: sends one batch to dev. An ordered send (actions)
+ * first lets the other device's events reach the guest, and waits for room;
+ * an unordered one (VNC) is refused at once when the queue is full.
+ */
+static int send(struct hands *h, struct virtio_dev *dev, const struct input_ev *ev,
+		unsigned int n, bool ordered)
+{
+	int ret, waited = 0;
+
+	if (ordered && h->last && h->last != dev) {
+		while (input_stats(h->last).queued && input_active(h->last) && waited < FULL_WAIT_MS) {
+			sleep_ms(1);
+			waited++;
+		}
+		sleep_ms(SWITCH_SETTLE_MS);
+	}
+	waited = 0;
+	while ((ret = input_send(dev, ev, n)) == -ENOBUFS && ordered && waited < FULL_WAIT_MS) {
+		sleep_ms(1);
+		waited++;
+	}
+	if (ret == 0 && ordered)
+		h->last = dev;
+	return ret;
+}
+
+struct hands *hands_new(struct virtio_dev *kbd, struct virtio_dev *tablet,
+			struct virtio_dev *gpu, struct kbd_keymap *km)
+{
+	struct hands *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->viewer = kbd_viewer_new();
+	if (!h->viewer) {
+		free(h);
+		return NULL;
+	}
+	h->kbd = kbd;
+	h->tablet = tablet;
+	h->gpu = gpu;
+	h->km = km;
+	pthread_mutex_init(&h->lock, NULL);
+	return h;
+}
+
+void hands_free(struct hands *h)
+{
+	if (!h)
+		return;
+	kbd_viewer_free(h->viewer);
+	kbd_keymap_free(h->km);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+const struct kbd_keymap *hands_keymap(const struct hands *h)
+{
+	return h->km;
+}
+
+void hands_screen(struct hands *h, uint32_t *w, uint32_t *h_out)
+{
+	uint64_t s = h->gpu ? gpu_scanout_size(h->gpu) : 0;
+
+	*w = (uint32_t)(s >> 32);
+	*h_out = (uint32_t)s;
+}
+
+/*
+ * The guest's input core drops an axis value equal to the last one, so a
+ * move back to where the pointer was sent last would vanish if something in
+ * the guest moved the pointer meanwhile (a warp, xdotool). Such a value is
+ * sent one step off instead: every pixel spans at least 4 steps and values
+ * are the middle of a pixel's span, so it is still the same pixel.
+ */
+static int32_t nudge(int32_t v, int32_t last)
+{
+	return v != last ? v : v > 0 ? v - 1 : v + 1;
+}
+
+/* With the lock held: an absolute move to a pixel of a w x hh screen. */
+static int move_locked(struct hands *h, uint32_t x, uint32_t y, bool ordered)
+{
+	uint32_t w, hh;
+	struct input_ev ev[3];
+	int ret;
+
+	hands_screen(h, &w, &hh);
+	if (!w || !hh)
+		return -ENODEV;
+	if (x >= w || y >= hh)
+		return -EINVAL;
+	ev[0] = (struct input_ev){ EV_ABS, ABS_X, nudge(input_abs_from_pixel(x, w), h->abs_x) };
+	ev[1] = (struct input_ev){ EV_ABS, ABS_Y, nudge(input_abs_from_pixel(y, hh), h->abs_y) };
+	ev[2] = (struct input_ev){ EV_SYN, SYN_REPORT, 0 };
+	ret = send(h, h->tablet, ev, 3, ordered);
+	if (ret == 0) {
+		h->x = x;
+		h->y = y;
+		h->abs_x = ev[0].value;
+		h->abs_y = ev[1].value;
+		h->placed = true;
+	}
+	return ret;
+}
+
+int hands_move(struct hands *h, uint32_t x, uint32_t y)
+{
+	int ret;
+
+	pthread_mutex_lock(&h->lock);
+	ret = move_locked(h, x, y, true);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+static int button_locked(struct hands *h, enum hands_button b, bool down, bool ordered)
+{
+	struct input_ev ev[2] = {
+		{ EV_KEY, button_codes[b], down },
+		{ EV_SYN, SYN_REPORT, 0 },
+	};
+	int ret = send(h, h->tablet, ev, 2, ordered);
+
+	if (ret == 0) {
+		if (down)
+			h->buttons |= 1u << b;
+		else
+			h->buttons &= ~(1u << b);
+	}
+	return ret;
+}
+
+int hands_button(struct hands *h, enum hands_button b, bool down)
+{
+	int ret;
+
+	if ((unsigned int)b >= BUTTON_COUNT)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	ret = button_locked(h, b, down, true);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+static int wheel_locked(struct hands *h, int vertical, int horizontal, bool ordered)
+{
+	struct input_ev ev[3];
+	unsigned int n = 0;
+
+	if (vertical)
+		ev[n++] = (struct input_ev){ EV_REL, REL_WHEEL, vertical };
+	if (horizontal)
+		ev[n++] = (struct input_ev){ EV_REL, REL_HWHEEL, horizontal };
+	if (!n)
+		return 0;
+	ev[n++] = (struct input_ev){ EV_SYN, SYN_REPORT, 0 };
+	return send(h, h->tablet, ev, n, ordered);
+}
+
+int hands_wheel(struct hands *h, int vertical, int horizontal)
+{
+	int ret;
+
+	pthread_mutex_lock(&h->lock);
+	ret = wheel_locked(h, vertical, horizontal, true);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+static int key_locked(struct hands *h, uint16_t code, bool down, bool ordered)
+{
+	struct input_ev ev[2] = {
+		{ EV_KEY, code, down },
+		{ EV_SYN, SYN_REPORT, 0 },
+	};
+	int ret;
+
+	if (code == 0 || code >= KEY_CNT)
+		return -EINVAL;
+	ret = send(h, h->kbd, ev, 2, ordered);
+	if (ret == 0) {
+		if (down)
+			h->keys[code / 8] |= (uint8_t)(1u << (code % 8));
+		else
+			h->keys[code / 8] &= (uint8_t)~(1u << (code % 8));
+	}
+	return ret;
+}
+
+int hands_key(struct hands *h, uint16_t code, bool down)
+{
+	int ret;
+
+	pthread_mutex_lock(&h->lock);
+	ret = key_locked(h, code, down, true);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+/* Whether the guest's cursor is known and at (x, y). */
+static bool cursor_at(const struct gpu_cursor *c, uint32_t x, uint32_t y)
+{
+	return c && (c->visible || c->width) && c->x == x && c->y == y;
+}
+
+void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_ms)
+{
+	const struct gpu_cursor *c = h->gpu ? gpu_cursor(h->gpu) : NULL;
+	uint32_t sent_x, sent_y;
+	bool placed;
+
+	pthread_mutex_lock(&h->lock);
+	sent_x = h->x;
+	sent_y = h->y;
+	placed = h->placed;
+	pthread_mutex_unlock(&h->lock);
+	for (unsigned int t = 0; placed && t < wait_ms && !cursor_at(c, sent_x, sent_y); t++)
+		sleep_ms(1);
+	/* The guest's own cursor also knows of moves it made itself (a warp). */
+	if (c && (c->visible || c->width)) {
+		*x = c->x;
+		*y = c->y;
+	} else {
+		*x = sent_x;
+		*y = sent_y;
+	}
+}
+
+void hands_flush(struct hands *h, unsigned int settle_ms)
+{
+	for (int t = 0; t < FULL_WAIT_MS; t++) {
+		bool kq = input_stats(h->kbd).queued && input_active(h->kbd);
+		bool tq = input_stats(h->tablet).queued && input_active(h->tablet);
+
+		if (!kq && !tq)
+			break;
+		sleep_ms(1);
+	}
+	sleep_ms(settle_ms);
+}
+
+uint32_t hands_leds(struct hands *h)
+{
+	return input_stats(h->kbd).leds;
+}
+
+static void release_locked(struct hands *h, bool ordered)
+{
+	for (unsigned int code = 1; code < KEY_CNT; code++)
+		if (h->keys[code / 8] & (1u << (code % 8)))
+			key_locked(h, (uint16_t)code, false, ordered);
+	for (unsigned int b = 0; b < BUTTON_COUNT; b++)
+		if (h->buttons & (1u << b))
+			button_locked(h, b, false, ordered);
+}
+
+void hands_release_all(struct hands *h)
+{
+	pthread_mutex_lock(&h->lock);
+	release_locked(h, true);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* --- VNC viewers ------------------------------------------------------------ */
+
+static void vnc_key(void *opaque, bool down, uint32_t keysym)
+{
+	struct hands *h = opaque;
+	struct kbd_key_event out[16];
+	int n;
+
+	pthread_mutex_lock(&h->lock);
+	n = kbd_viewer_key(h->viewer, h->km, keysym, down, out, 16);
+	/* A keysym this layout lacks is not typed (docs/architecture.md, "The hands"). */
+	for (int i = 0; i < n; i++)
+		key_locked(h, out[i].code, out[i].down, false);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void vnc_pointer(void *opaque, int mask, int x, int y)
+{
+	struct hands *h = opaque;
+	static const struct { int bit; enum hands_button b; } btn[] = {
+		{ RFB_LEFT, BUTTON_LEFT }, { RFB_MIDDLE, BUTTON_MIDDLE }, { RFB_RIGHT, BUTTON_RIGHT },
+	};
+	int pressed;
+
+	pthread_mutex_lock(&h->lock);
+	if (x >= 0 && y >= 0 && ((uint32_t)x != h->x || (uint32_t)y != h->y))
+		move_locked(h, (uint32_t)x, (uint32_t)y, false);
+	for (unsigned int i = 0; i < sizeof(btn) / sizeof(btn[0]); i++)
+		if ((mask ^ h->vnc_mask) & btn[i].bit)
+			button_locked(h, btn[i].b, mask & btn[i].bit, false);
+	/* A wheel bit is a press and a release per step. */
+	pressed = mask & ~h->vnc_mask;
+	wheel_locked(h, (pressed & RFB_WHEEL_UP ? 1 : 0) - (pressed & RFB_WHEEL_DOWN ? 1 : 0),
+		     (pressed & RFB_WHEEL_RIGHT ? 1 : 0) - (pressed & RFB_WHEEL_LEFT ? 1 : 0), false);
+	h->vnc_mask = mask;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void vnc_gone(void *opaque)
+{
+	struct hands *h = opaque;
+	struct kbd_key_event out[64];
+	int n;
+
+	pthread_mutex_lock(&h->lock);
+	n = kbd_viewer_release_all(h->viewer, out, 64);
+	for (int i = 0; i < n; i++)
+		key_locked(h, out[i].code, out[i].down, false);
+	for (int b = BUTTON_LEFT; b <= BUTTON_RIGHT; b++)
+		if (h->buttons & (1u << b))
+			button_locked(h, b, false, false);
+	h->vnc_mask = 0;
+	pthread_mutex_unlock(&h->lock);
+}
+
+struct vnc_input hands_vnc_input(struct hands *h)
+{
+	return (struct vnc_input){ .key = vnc_key, .pointer = vnc_pointer, .gone = vnc_gone,
+				   .opaque = h };
+}

@@ -1,0 +1,71 @@
+/*
+ * The sandbox's hands: its virtio-input keyboard and tablet, driven in
+ * screen pixels and evdev keys, with the state they hold (pointer position,
+ * buttons and keys down). Actions from the control socket and VNC viewers'
+ * input both come through here. Safe from any thread; calls are serialised.
+ *
+ * The keyboard and the tablet are two devices, so the guest reads them
+ * through two queues in no fixed order. When an action goes from one to the
+ * other (ctrl held, then a click), the first one's events are let reach the
+ * guest before the second one's are sent (hands_* wait for that; the VNC
+ * path never waits).
+ */
+#ifndef CUBICLE_HANDS_H
+#define CUBICLE_HANDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keymap.h"
+#include "virtio_dev.h"
+#include "vnc.h"
+
+struct hands;
+
+/* Mouse buttons, as actions name them. */
+enum hands_button { BUTTON_LEFT, BUTTON_MIDDLE, BUTTON_RIGHT, BUTTON_BACK, BUTTON_FORWARD,
+		    BUTTON_COUNT };
+
+/*
+ * Hands on kbd and tablet (input_new() devices), for the screen of gpu,
+ * typing on km (taken: freed by hands_free). NULL without memory.
+ */
+struct hands *hands_new(struct virtio_dev *kbd, struct virtio_dev *tablet,
+			struct virtio_dev *gpu, struct kbd_keymap *km);
+void hands_free(struct hands *h);   /* accepts NULL */
+
+const struct kbd_keymap *hands_keymap(const struct hands *h);
+
+/* The scanout size now (0 x 0 with no scanout). */
+void hands_screen(struct hands *h, uint32_t *w, uint32_t *h_out);
+
+/*
+ * Each of these sends one batch of events (ending in SYN_REPORT) and returns
+ * 0, -EINVAL for a point outside the screen, -ENOBUFS when the device queue
+ * stayed full for a second (the guest is not reading input), -ENODEV with
+ * no scanout to point at.
+ */
+int hands_move(struct hands *h, uint32_t x, uint32_t y);
+int hands_button(struct hands *h, enum hands_button b, bool down);
+int hands_wheel(struct hands *h, int vertical, int horizontal);   /* ticks; + is up/right */
+int hands_key(struct hands *h, uint16_t code, bool down);
+
+/*
+ * Where the guest's pointer is: its cursor, else where it was last sent.
+ * Waits up to wait_ms for the cursor to reach the last position sent.
+ */
+void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_ms);
+
+/* Waits (up to a second) until both devices' events reached the guest, then settle_ms. */
+void hands_flush(struct hands *h, unsigned int settle_ms);
+
+/* Keyboard LEDs as the guest set them (bit LED_CAPSL, ...). */
+uint32_t hands_leds(struct hands *h);
+
+/* Releases every key and button held (after a failed action). */
+void hands_release_all(struct hands *h);
+
+/* The hooks that carry VNC viewers' keys and pointer to the devices. */
+struct vnc_input hands_vnc_input(struct hands *h);
+
+#endif

@@ -96,6 +96,7 @@ bench: deps build guest
 	$(BUILD)/bench/bench_boot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) --runs $(RUNS) --vcpus 2
 	$(BUILD)/bench/bench_agent --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_screenshot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
+	$(BUILD)/bench/bench_input --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -21,6 +21,7 @@
 
 #define KBD_LAST_CODE 247       /* X keycodes end at 255 = evdev 247 + 8 */
 #define KBD_NAME_MAX 64
+#define KBD_NUMPAD_MAX 24       /* keypad keys that NumLock changes */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Level modifiers a stroke may hold, in the order a stroke presses them. */
@@ -48,6 +49,12 @@ struct kbd_keymap {
 	xkb_keysym_t level_syms[KBD_LAST_CODE + 1][1 << KBD_NROLES];
 	struct kbd_entry *table;                /* sorted by sym, one entry per sym */
 	size_t n, cap;
+	int numlock_code;                       /* the Num_Lock key, -ENOENT if none */
+	struct {
+		xkb_keysym_t sym;               /* what the key gives with NumLock on */
+		uint16_t code;
+	} numpad[KBD_NUMPAD_MAX];
+	unsigned int nnumpad;
 };
 
 struct kbd_held {
@@ -273,6 +280,41 @@ static int kbd_build_table(struct kbd_keymap *km)
 }
 
 /*
+ * The keypad keys whose symbol NumLock changes, with what they give once the
+ * Num_Lock key has been pressed and released (as xkb_state computes it), for
+ * the symbols no stroke gives.
+ */
+static int kbd_scan_numpad(struct kbd_keymap *km)
+{
+	struct kbd_stroke st;
+	struct xkb_state *state;
+
+	km->numlock_code = -ENOENT;
+	if (kbd_stroke_for_keysym(km, XKB_KEY_Num_Lock, &st) < 0 || st.nmods)
+		return 0;
+	km->numlock_code = st.code;
+	state = xkb_state_new(km->xkb);
+	if (!state)
+		return -ENOMEM;
+	xkb_state_update_key(state, st.code + 8u, XKB_KEY_DOWN);
+	xkb_state_update_key(state, st.code + 8u, XKB_KEY_UP);
+	for (uint16_t code = 1; code <= KBD_LAST_CODE && km->nnumpad < KBD_NUMPAD_MAX; code++) {
+		xkb_keysym_t first = km->level_syms[code][0];
+		xkb_keysym_t sym = xkb_state_key_get_one_sym(state, code + 8u);
+		struct kbd_stroke other;
+
+		if (first < XKB_KEY_KP_Space || first > XKB_KEY_KP_Equal || sym == first ||
+		    sym == XKB_KEY_NoSymbol || kbd_stroke_for_keysym(km, sym, &other) == 0 ||
+		    kbd_numpad_code(km, sym) >= 0)
+			continue;
+		km->numpad[km->nnumpad].sym = sym;
+		km->numpad[km->nnumpad++].code = code;
+	}
+	xkb_state_unref(state);
+	return 0;
+}
+
+/*
  * The layout is compiled with rules evdev, model pc105, no options, from
  * KBD_XKB_ROOT only: neither the environment nor ~/.xkb can change it.
  */
@@ -309,7 +351,7 @@ struct kbd_keymap *kbd_keymap_new(const char *layout, const char *variant,
 		set_err(err, errlen, "keyboard layout %s: not an XKB layout xkbcommon knows", desc);
 		goto out_free;
 	}
-	if (kbd_scan_modifiers(km) || kbd_build_table(km))
+	if (kbd_scan_modifiers(km) || kbd_build_table(km) || kbd_scan_numpad(km))
 		goto out_nomem;
 	xkb_context_unref(ctx);
 	return km;
@@ -358,6 +400,19 @@ int kbd_stroke_for_keysym(const struct kbd_keymap *km, xkb_keysym_t sym, struct 
 			hi = mid;
 	}
 	return -ENOENT;
+}
+
+int kbd_numpad_code(const struct kbd_keymap *km, xkb_keysym_t sym)
+{
+	for (unsigned int i = 0; i < km->nnumpad; i++)
+		if (km->numpad[i].sym == sym)
+			return km->numpad[i].code;
+	return -ENOENT;
+}
+
+int kbd_numlock_code(const struct kbd_keymap *km)
+{
+	return km->numlock_code;
 }
 
 xkb_keysym_t kbd_keysym_for_char(uint32_t cp)
@@ -570,6 +625,8 @@ static int kbd_combo_add_name(const struct kbd_keymap *km, const char *name, siz
 		for (unsigned int i = 0; i < st.nmods && !rc; i++)
 			rc = kbd_combo_add(out, st.mods[i]);
 		code = st.code;
+	} else if (code == 0 && (code = kbd_numpad_code(km, sym)) >= 0) {
+		out->numlock = true;
 	} else if (code == 0) {
 		code = -ENOENT;
 	}
@@ -629,6 +686,7 @@ int kbd_parse_combo(const struct kbd_keymap *km, const char *combo, struct kbd_c
 		    char *err, size_t errlen)
 {
 	out->n = 0;
+	out->numlock = false;
 	return kbd_combo_add_text(km, combo ? combo : "", false, out, err, errlen);
 }
 
@@ -638,6 +696,7 @@ int kbd_combo_from_names(const struct kbd_keymap *km, const char *const *names, 
 	int rc = n ? 0 : -EINVAL;
 
 	out->n = 0;
+	out->numlock = false;
 	if (rc)
 		set_err(err, errlen, "no key names");
 	for (unsigned int i = 0; i < n && !rc; i++)

@@ -29,9 +29,14 @@ struct kbd_stroke {
 	uint16_t mods[KBD_MAX_MODS];
 };
 
-/* A combination: keys pressed in order and released in reverse. */
+/*
+ * A combination: keys pressed in order and released in reverse. With
+ * numlock, a keypad key in it gives the named keysym only while NumLock is
+ * on (KP_0..KP_9): the sender turns NumLock on around it.
+ */
 struct kbd_combo {
 	unsigned int n;
+	bool numlock;
 	uint16_t codes[KBD_MAX_COMBO];
 };
 
@@ -57,12 +62,22 @@ const char *kbd_keymap_variant(const struct kbd_keymap *km);   /* "" if none */
  * How to type sym on this layout: the key and the modifier keys (Shift,
  * AltGr/Level3, Level5) to hold. Keys that need no modifier win, then fewer
  * modifiers, then main keys over the keypad. Never uses Ctrl, Alt, Super,
- * Lock or NumLock, so KP_0..KP_9, which need NumLock on, have no stroke.
+ * Lock or NumLock, so KP_0..KP_9, which need NumLock on, have no stroke
+ * (kbd_numpad_code has their keys).
  * A character's keysym is found in either spelling ("eacute" or "U00E9").
  * 0, or -ENOENT when no key of the layout gives sym.
  */
 int kbd_stroke_for_keysym(const struct kbd_keymap *km, xkb_keysym_t sym,
 			  struct kbd_stroke *out);
+
+/*
+ * The keypad key that gives sym while NumLock is on, for a sym with no
+ * stroke (KP_0..KP_9, and KP_Decimal or KP_Separator where the layout has
+ * them only there); -ENOENT if none. kbd_numlock_code() is the Num_Lock key,
+ * or -ENOENT when the layout has none.
+ */
+int kbd_numpad_code(const struct kbd_keymap *km, xkb_keysym_t sym);
+int kbd_numlock_code(const struct kbd_keymap *km);
 
 /*
  * The keysym that types Unicode code point cp: '\n' and '\r' give Return,

@@ -1,6 +1,7 @@
 #include "actions.h"
 
 #include <errno.h>
+#include <linux/input-event-codes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #define MAX_DELAY_MS 1000
 #define MAX_SPARE 64                /* keys borrowed for characters the layout lacks */
 #define REMAP_SETTLE_MS 50          /* lets X read keys typed before a remap */
+#define LED_WAIT_MS 500             /* for the guest to show a lock key's new state */
 #define CURSOR_WAIT_MS 200          /* for the guest's cursor to follow a move */
 
 enum act_type { ACT_MOVE, ACT_CLICK, ACT_DOWN, ACT_UP, ACT_DRAG, ACT_SCROLL, ACT_TYPE,
@@ -412,6 +414,8 @@ struct run {
 	uint16_t spare[MAX_SPARE];  /* keys borrowed for characters the layout lacks */
 	xkb_keysym_t mapped[MAX_SPARE];   /* what each types in the guest, this run */
 	unsigned int nspare;
+	bool numlock_back;          /* NumLock was turned on for a combination */
+	uint32_t leds;              /* the guest's LEDs when a combination was pressed */
 };
 
 /* Turns a hands_* error into the answer's code and message; returns ret. */
@@ -437,8 +441,63 @@ static int hands_failed(struct run *r, int ret)
 
 #define TRY(r, call) do { int ret_ = (call); if (ret_ < 0) return hands_failed((r), ret_); } while (0)
 
+static int stroke(struct run *r, const struct kbd_stroke *st)
+{
+	for (unsigned int i = 0; i < st->nmods; i++)
+		TRY(r, hands_key(r->h, st->mods[i], true));
+	TRY(r, hands_key(r->h, st->code, true));
+	TRY(r, hands_key(r->h, st->code, false));
+	for (unsigned int i = st->nmods; i-- > 0;)
+		TRY(r, hands_key(r->h, st->mods[i], false));
+	return 0;
+}
+
+static bool led_on(struct run *r, unsigned int led)
+{
+	return hands_leds(r->h) & (1u << led);
+}
+
+/*
+ * Turns a lock (Caps Lock, NumLock: its key code and LED) on or off, by the
+ * guest's LED, with a tap of its key, and waits for the LED to follow, so
+ * that the next action reads the state this one left. A guest that shows
+ * no LEDs gets the tap after LED_WAIT_MS.
+ */
+static int set_lock(struct run *r, int code, unsigned int led, bool on)
+{
+	struct kbd_stroke st = { .code = (uint16_t)code };
+
+	if (code <= 0 || led_on(r, led) == on)
+		return 0;
+	if (stroke(r, &st) < 0)
+		return -EIO;
+	for (int t = 0; t < LED_WAIT_MS && led_on(r, led) != on; t++)
+		sleep_ms(1);
+	return 0;
+}
+
+static bool has_lock_key(const struct kbd_combo *c)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->codes[i] == KEY_CAPSLOCK || c->codes[i] == KEY_NUMLOCK ||
+		    c->codes[i] == KEY_SCROLLLOCK)
+			return true;
+	return false;
+}
+
+/*
+ * Presses c's keys; a keypad key that needs NumLock gets it on meanwhile.
+ * A combination with a lock key in it is released only once the guest's
+ * LEDs show its effect (see set_lock).
+ */
 static int press_combo(struct run *r, const struct kbd_combo *c)
 {
+	r->leds = hands_leds(r->h);
+	if (c->numlock && !led_on(r, LED_NUML)) {
+		if (set_lock(r, kbd_numlock_code(hands_keymap(r->h)), LED_NUML, true) < 0)
+			return -EIO;
+		r->numlock_back = true;
+	}
 	for (unsigned int i = 0; i < c->n; i++)
 		TRY(r, hands_key(r->h, c->codes[i], true));
 	return 0;
@@ -448,17 +507,12 @@ static int release_combo(struct run *r, const struct kbd_combo *c)
 {
 	for (unsigned int i = c->n; i-- > 0;)
 		TRY(r, hands_key(r->h, c->codes[i], false));
-	return 0;
-}
-
-static int stroke(struct run *r, const struct kbd_stroke *st)
-{
-	for (unsigned int i = 0; i < st->nmods; i++)
-		TRY(r, hands_key(r->h, st->mods[i], true));
-	TRY(r, hands_key(r->h, st->code, true));
-	TRY(r, hands_key(r->h, st->code, false));
-	for (unsigned int i = st->nmods; i-- > 0;)
-		TRY(r, hands_key(r->h, st->mods[i], false));
+	for (int t = 0; has_lock_key(c) && t < LED_WAIT_MS && hands_leds(r->h) == r->leds; t++)
+		sleep_ms(1);
+	if (r->numlock_back) {
+		r->numlock_back = false;
+		return set_lock(r, kbd_numlock_code(hands_keymap(r->h)), LED_NUML, false);
+	}
 	return 0;
 }
 
@@ -541,10 +595,12 @@ static int run_type(struct run *r, const struct action *a)
 {
 	const struct kbd_keymap *km = hands_keymap(r->h);
 	struct kbd_stroke caps = { 0 };
-	bool caps_on = hands_leds(r->h) & (1u << 1 /* LED_CAPSL */);
+	bool caps_on = led_on(r, LED_CAPSL);
 
 	/* Caps Lock on would change letters: off while typing, then on again. */
-	if (caps_on && kbd_stroke_for_keysym(km, XKB_KEY_Caps_Lock, &caps) == 0 && stroke(r, &caps) < 0)
+	if (caps_on && (kbd_stroke_for_keysym(km, XKB_KEY_Caps_Lock, &caps) < 0 || caps.nmods))
+		caps.code = 0;
+	if (caps_on && set_lock(r, caps.code, LED_CAPSL, false) < 0)
 		return -EIO;
 	for (unsigned int i = 0; i < a->nsyms; i++) {
 		struct kbd_stroke st;
@@ -578,9 +634,7 @@ static int run_type(struct run *r, const struct action *a)
 		if (stroke(r, &st) < 0)
 			return -EIO;
 	}
-	if (caps_on && caps.code && stroke(r, &caps) < 0)
-		return -EIO;
-	return 0;
+	return caps_on ? set_lock(r, caps.code, LED_CAPSL, true) : 0;
 }
 
 static int move_to(struct run *r, const struct action *a)

@@ -14,6 +14,19 @@
 #define FULL_WAIT_MS 1000       /* how long a send waits for room in a full queue */
 #define SWITCH_SETTLE_MS 20     /* after one device's events reached the guest */
 
+/*
+ * Pacing of ordered sends. The guest's virtio-input driver hands every event
+ * to its input core as it arrives, and evdev keeps a reader's unread events
+ * in a ring of 64 (keyboard) or 128 (tablet); on overflow it throws all of
+ * them away and X, on SYN_DROPPED, only resyncs which keys are down: typed
+ * text vanishes, silently, when X's input thread is a little late. So a
+ * send goes out only when the device's earlier events are in the guest, and
+ * at most PACE_BURST events at once plus PACE_PER_MS per millisecond: a reader that stalls for (64 - PACE_BURST) / PACE_PER_MS ms
+ * still loses nothing. A key with Shift is 8 events, one without is 4.
+ */
+#define PACE_BURST 16
+#define PACE_PER_MS 1
+
 /* RFB pointer mask bits (RFC 6143 §7.5.5). */
 #define RFB_LEFT 1
 #define RFB_MIDDLE 2
@@ -33,6 +46,11 @@ struct hands {
 	struct kbd_keymap *km;
 	pthread_mutex_t lock;
 	struct virtio_dev *last;    /* the device the last ordered batch went to */
+	struct pace {
+		double room;        /* events that may go now (≤ PACE_BURST) */
+		uint64_t at_us;     /* when room was last counted */
+		uint64_t sent_us;   /* when the last ordered batch went out */
+	} pace[2];                  /* keyboard, tablet */
 	uint32_t x, y;              /* where the pointer was last sent */
 	bool placed;                /* whether it ever was */
 	int32_t abs_x, abs_y;       /* the axis values last sent */
@@ -42,38 +60,96 @@ struct hands {
 	int vnc_mask;               /* the last RFB button mask */
 };
 
-static void sleep_ms(unsigned int ms)
+static void sleep_us(uint64_t us)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000L };
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
+static void sleep_ms(unsigned int ms)
+{
+	sleep_us(ms * 1000ull);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Waits (at most FULL_WAIT_MS) until dev's queued events are in the guest; whether any were. */
+static bool drain(struct virtio_dev *dev)
+{
+	bool had = false;
+
+	for (int t = 0; t < FULL_WAIT_MS && input_stats(dev).queued && input_active(dev); t++) {
+		had = true;
+		sleep_ms(1);
+	}
+	return had;
+}
+
+static struct pace *pace_of(struct hands *h, struct virtio_dev *dev)
+{
+	return &h->pace[dev == h->tablet];
+}
+
+/* Waits until n more events may go to the guest (see PACE_BURST), and takes them. */
+static void pace_take(struct pace *p, unsigned int n)
+{
+	uint64_t t = now_us();
+
+	p->room += (double)(t - p->at_us) * PACE_PER_MS / 1000.0;
+	if (p->room > PACE_BURST)
+		p->room = PACE_BURST;
+	if (p->room < n) {
+		uint64_t wait = (uint64_t)((n - p->room) * 1000.0 / PACE_PER_MS) + 1;
+
+		sleep_us(wait);
+		t += wait;
+		p->room = n;
+	}
+	p->room -= n;
+	p->at_us = t;
+}
+
 /*
- * With the lock held: sends one batch to dev. An ordered send (actions)
- * first lets the other device's events reach the guest, and waits for room;
- * an unordered one (VNC) is refused at once when the queue is full.
+ * With the lock held: sends one batch to dev, paced (see PACE_BURST). An
+ * ordered send (actions), when it changes devices, first lets the other
+ * device's events reach the guest and X take them apart (SWITCH_SETTLE_MS
+ * after they went out), so that X sees the two in the order sent; it waits
+ * for room in a full queue. An unordered one (VNC) is refused at once when
+ * the queue is full.
  */
 static int send(struct hands *h, struct virtio_dev *dev, const struct input_ev *ev,
 		unsigned int n, bool ordered)
 {
+	struct pace *p = pace_of(h, dev);
 	int ret, waited = 0;
 
 	if (ordered && h->last && h->last != dev) {
-		while (input_stats(h->last).queued && input_active(h->last) && waited < FULL_WAIT_MS) {
-			sleep_ms(1);
-			waited++;
-		}
-		sleep_ms(SWITCH_SETTLE_MS);
+		struct pace *o = pace_of(h, h->last);
+		uint64_t since = now_us() - o->sent_us;
+
+		if (drain(h->last))
+			sleep_ms(SWITCH_SETTLE_MS);
+		else if (since < SWITCH_SETTLE_MS * 1000ull)
+			sleep_us(SWITCH_SETTLE_MS * 1000ull - since);
 	}
-	waited = 0;
+	drain(dev);
+	pace_take(p, n);
 	while ((ret = input_send(dev, ev, n)) == -ENOBUFS && ordered && waited < FULL_WAIT_MS) {
 		sleep_ms(1);
 		waited++;
 	}
-	if (ret == 0 && ordered)
+	if (ret == 0 && ordered) {
 		h->last = dev;
+		p->sent_us = now_us();
+	}
 	return ret;
 }
 
@@ -91,6 +167,8 @@ struct hands *hands_new(struct virtio_dev *kbd, struct virtio_dev *tablet,
 	}
 	h->kbd = kbd;
 	h->tablet = tablet;
+	h->pace[0] = (struct pace){ .room = PACE_BURST, .at_us = now_us() };
+	h->pace[1] = (struct pace){ .room = PACE_BURST, .at_us = now_us() };
 	h->gpu = gpu;
 	h->km = km;
 	pthread_mutex_init(&h->lock, NULL);
@@ -283,14 +361,8 @@ void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_m
 
 void hands_flush(struct hands *h, unsigned int settle_ms)
 {
-	for (int t = 0; t < FULL_WAIT_MS; t++) {
-		bool kq = input_stats(h->kbd).queued && input_active(h->kbd);
-		bool tq = input_stats(h->tablet).queued && input_active(h->tablet);
-
-		if (!kq && !tq)
-			break;
-		sleep_ms(1);
-	}
+	drain(h->kbd);
+	drain(h->tablet);
 	sleep_ms(settle_ms);
 }
 

@@ -225,6 +225,33 @@ static void test_names(void)
 	CHECK(kbd_keysym_from_name(NULL) == XKB_KEY_NoSymbol);
 }
 
+/* KP_0..KP_9 are the keypad keys with NumLock on; the combination says so. */
+static void test_numpad(void)
+{
+	static const uint16_t kp[10] = { KEY_KP0, KEY_KP1, KEY_KP2, KEY_KP3, KEY_KP4,
+					 KEY_KP5, KEY_KP6, KEY_KP7, KEY_KP8, KEY_KP9 };
+	struct kbd_combo c;
+
+	for (int i = 0; i < 10; i++) {
+		CHECK(absent(us, XKB_KEY_KP_0 + (xkb_keysym_t)i));
+		CHECK(kbd_numpad_code(us, XKB_KEY_KP_0 + (xkb_keysym_t)i) == kp[i]);
+		CHECK(kbd_numpad_code(fr, XKB_KEY_KP_0 + (xkb_keysym_t)i) == kp[i]);
+	}
+	CHECK(kbd_numlock_code(us) == KEY_NUMLOCK);
+	CHECK(kbd_numpad_code(us, XKB_KEY_KP_Home) == -ENOENT);   /* a stroke has it */
+	CHECK(kbd_numpad_code(us, XKB_KEY_a) == -ENOENT);
+	CHECK(kbd_parse_combo(us, "KP_5", &c, err, sizeof(err)) == 0 && c.numlock);
+	CHECK(kbd_parse_combo(us, "KP_Begin", &c, err, sizeof(err)) == 0 && !c.numlock);
+	CHECK(kbd_parse_combo(us, "ctrl+c", &c, err, sizeof(err)) == 0 && !c.numlock);
+	{
+		const char *names[] = { "CTRL", "KP_1" };
+
+		CHECK(kbd_combo_from_names(us, names, 2, &c, err, sizeof(err)) == 0 && c.numlock &&
+		      c.n == 2 && c.codes[1] == KEY_KP1);
+		CHECK(kbd_combo_from_names(us, names, 1, &c, err, sizeof(err)) == 0 && !c.numlock);
+	}
+}
+
 /* combo parses on km to exactly the codes given (0-terminated). */
 static bool combo_is(const struct kbd_keymap *km, const char *combo, const uint16_t *codes)
 {
@@ -270,6 +297,10 @@ static void test_combos(void)
 	CHECK(COMBO_IS(us, "ctrl + +", KEY_LEFTCTRL, KEY_LEFTSHIFT, KEY_EQUAL));
 	CHECK(COMBO_IS(us, "Return", KEY_ENTER));
 	CHECK(COMBO_IS(us, "KP_Enter", KEY_KPENTER));
+	CHECK(COMBO_IS(us, "KP_0", KEY_KP0));
+	CHECK(COMBO_IS(us, "ctrl+KP_7", KEY_LEFTCTRL, KEY_KP7));
+	CHECK(COMBO_IS(de, "KP_9", KEY_KP9));
+	CHECK(COMBO_IS(us, "KP_Home", KEY_KP7));
 	CHECK(COMBO_IS(us, "CMD+META+super+l", KEY_LEFTMETA, KEY_L));
 	CHECK(COMBO_IS(us, "ctrl_right+alt_right+shift_right", KEY_RIGHTCTRL, KEY_RIGHTALT,
 		       KEY_RIGHTSHIFT));
@@ -457,6 +488,7 @@ int main(void)
 	RUN(test_names);
 	RUN(test_combos);
 	RUN(test_combo_names);
+	RUN(test_numpad);
 	RUN(test_viewer_us);
 	RUN(test_viewer_de);
 	RUN(test_viewer_release_all);

@@ -1,5 +1,6 @@
 #include "desktop.h"
 
+#include <json-c/json.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,39 @@ char *control_request(const char *ctl, const char *req, uint8_t **data, size_t *
 	}
 	close(fd);
 	return strdup(line);
+}
+
+bool control_act(const char *ctl, const char *list)
+{
+	size_t n = strlen(list) + 64, len = 0;
+	char *req = malloc(n), *line;
+	uint8_t *data = NULL;
+	bool ok;
+
+	if (!req)
+		return false;
+	snprintf(req, n, "{\"op\":\"actions\",\"actions\":%s}\n", list);
+	line = control_request(ctl, req, &data, &len);
+	ok = line && strncmp(line, "{\"ok\":true", 10) == 0;
+	if (!ok)
+		fprintf(stderr, "actions %s: %s\n", list, line ? line : "(no answer)");
+	free(line);
+	free(data);
+	free(req);
+	return ok;
+}
+
+bool control_type(const char *ctl, const char *text)
+{
+	struct json_object *list = json_object_new_array(), *a = json_object_new_object();
+	bool ok;
+
+	json_object_object_add(a, "type", json_object_new_string("type"));
+	json_object_object_add(a, "text", json_object_new_string(text));
+	json_object_array_add(list, a);
+	ok = control_act(ctl, json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN));
+	json_object_put(list);
+	return ok;
 }
 
 uint8_t *screenshot_rgb(const char *ctl, uint32_t *w, uint32_t *h)

@@ -5,6 +5,7 @@
 #ifndef CUBICLE_VM_DESKTOP_H
 #define CUBICLE_VM_DESKTOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,15 @@ const char *guest_exec(const char *vsock, const char *cmd);
  * socket cannot be reached.
  */
 char *control_request(const char *ctl, const char *req, uint8_t **data, size_t *len);
+
+/*
+ * Runs the action batch list (a JSON array) through ctl, which must succeed;
+ * says why on stderr when it does not.
+ */
+bool control_act(const char *ctl, const char *list);
+
+/* Types text (UTF-8) with one `type` action through ctl. */
+bool control_type(const char *ctl, const char *text);
 
 /* A PNG screenshot through ctl decoded to R, G, B rows; NULL if it is not one. */
 uint8_t *screenshot_rgb(const char *ctl, uint32_t *w, uint32_t *h);

@@ -3,7 +3,9 @@
  * "desktop ready" and answers status "ready" with DISPLAY :0, the XFCE panel
  * and desktop windows are mapped, Firefox ESR and Mousepad are installed,
  * nothing blanks the screen, and the screenshot is of the configured size
- * and far from one colour.
+ * and far from one colour. Text typed through the `type` action into a GTK
+ * text field (Mousepad), with characters the US layout lacks (é, €, 日本語,
+ * an emoji), comes back exactly through the clipboard (ctrl+a, ctrl+c, xclip).
  *
  * usage: test_template_desktop CUBICLE_VMM GUEST_DIR
  */
@@ -19,6 +21,7 @@
 #include "vmtest.h"
 
 static char ctl_path[108], vsock_path[108];
+static const char field_text[] = "é ß € 日本語 😀 naïve Ωmega -x 'q' \"$HOME\"";
 
 static const char *guest(const char *cmd)
 {
@@ -92,6 +95,19 @@ int main(int argc, char **argv)
 	CHECK(out && strncmp(out, "user\nuser", 9) == 0);
 	CHECK(screenshot_colours(&w, &h) >= 8);
 	CHECK(w == 1280 && h == 800);
+
+	out = guest("setsid mousepad /tmp/field.txt </dev/null >/dev/null 2>&1 & timeout 60 xdotool "
+		    "search --sync --onlyvisible --class mousepad >/dev/null && xdotool getactivewindow "
+		    "getwindowname");
+	CHECK(out && strstr(out, "field.txt - Mousepad"));
+	CHECK(control_type(ctl_path, field_text));
+	CHECK(control_act(ctl_path, "[{\"type\":\"key\",\"keys\":\"ctrl+a\"},"
+				    "{\"type\":\"key\",\"keys\":\"ctrl+c\"}]"));
+	out = guest("for i in $(seq 50); do xclip -o -selection clipboard 2>/dev/null && exit; "
+		    "sleep 0.1; done; exit 1");
+	CHECK(out && strcmp(out, field_text) == 0);
+	if (out && strcmp(out, field_text))
+		fprintf(stderr, "typed: %s\ngot:   %s\n", field_text, out);
 
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("poweroff"));

@@ -42,6 +42,7 @@
 #define SCREEN_W 1280
 #define SCREEN_H 800
 #define WARMUP 20                   /* round trips before timing */
+#define ACTION_GAP_MS 20            /* between timed round trips */
 #define KEY_WARMUP 3                /* key pairs before timing */
 #define KEY_GAP_MS 100              /* the screen is still this long before each key */
 #define KEY_TIMEOUT_MS 5000         /* for one key's change to show */
@@ -97,7 +98,8 @@ struct figure {
 };
 
 struct results {
-	struct figure move, key, cursor;          /* control socket round trips */
+	struct figure move, key, cursor;          /* control socket round trips, spaced */
+	struct figure move_b2b, key_b2b;          /* the same back to back (paced) */
 	struct figure ours_vnc, ours_poll, xdo_vnc, xdo_exec, qmp_vnc, qmp_dump, qmp_flush;
 };
 
@@ -860,8 +862,11 @@ static bool open_xterm(struct sandbox *sb)
 	return false;
 }
 
-/* Round trips of two requests by turns on c after WARMUP; each must answer ok. */
-static struct figure time_requests(struct conn *c, const char *const req[2], int runs)
+/*
+ * Round trips of two requests by turns on c after WARMUP, gap_ms apart;
+ * each must answer ok.
+ */
+static struct figure time_requests(struct conn *c, const char *const req[2], int runs, int gap_ms)
 {
 	double *v = calloc((size_t)runs, sizeof(*v));
 	char line[1024];
@@ -877,6 +882,8 @@ static struct figure time_requests(struct conn *c, const char *const req[2], int
 		}
 		if (i >= WARMUP)
 			v[n++] = now_ms() - t0;
+		if (gap_ms)
+			sleep_ms(gap_ms);
 	}
 	f = figure_of(v, n);
 	free(v);
@@ -895,13 +902,19 @@ static void bench_round_trips(struct sandbox *sb, struct conn *c, int runs, stru
 		 "\"y\":%d}]}\n", cx - 40, cy);
 	snprintf(m1, sizeof(m1), "{\"op\":\"actions\",\"actions\":[{\"type\":\"move\",\"x\":%d,"
 		 "\"y\":%d}]}\n", cx + 40, cy);
-	printf("action round trip, control socket (one connection, request -> answer line):\n");
-	res->move = time_requests(c, moves, runs);
+	printf("action round trip, control socket (one connection, request -> answer line),\n"
+	       "  %d ms apart (an agent's actions are a screenshot apart):\n", ACTION_GAP_MS);
+	res->move = time_requests(c, moves, runs, ACTION_GAP_MS);
 	print_figure("actions [move], two points by turns", res->move);
-	res->key = time_requests(c, keys, runs);
+	res->key = time_requests(c, keys, runs, ACTION_GAP_MS);
 	print_figure("actions [key shift] (press + release)", res->key);
-	res->cursor = time_requests(c, cursor, runs);
+	res->cursor = time_requests(c, cursor, runs, ACTION_GAP_MS);
 	print_figure("cursor op (no action thread; the socket alone)", res->cursor);
+	printf("  back to back (the hands pace events: 16 at once, then 1 per ms):\n");
+	res->move_b2b = time_requests(c, moves, runs, 0);
+	print_figure("actions [move] (3 events)", res->move_b2b);
+	res->key_b2b = time_requests(c, keys, runs, 0);
+	print_figure("actions [key shift] (4 events)", res->key_b2b);
 }
 
 /* Our VNC server's port, from the display op; 0 if there is none. */

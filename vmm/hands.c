@@ -15,14 +15,15 @@
 #define SWITCH_SETTLE_MS 20     /* after one device's events reached the guest */
 
 /*
- * Pacing of ordered sends. The guest's virtio-input driver hands every event
+ * Pacing of all sends. The guest's virtio-input driver hands every event
  * to its input core as it arrives, and evdev keeps a reader's unread events
  * in a ring of 64 (keyboard) or 128 (tablet); on overflow it throws all of
  * them away and X, on SYN_DROPPED, only resyncs which keys are down: typed
- * text vanishes, silently, when X's input thread is a little late. So a
- * send goes out only when the device's earlier events are in the guest, and
- * at most PACE_BURST events at once plus PACE_PER_MS per millisecond: a reader that stalls for (64 - PACE_BURST) / PACE_PER_MS ms
- * still loses nothing. A key with Shift is 8 events, one without is 4.
+ * text vanishes, silently, when X's input thread is a little late. Nothing
+ * the guest sends back says when X has read, so sends are paced by time: at
+ * most PACE_BURST events at once plus PACE_PER_MS per millisecond, and a
+ * reader that stalls for (64 - PACE_BURST) / PACE_PER_MS ms still loses
+ * nothing. A key with Shift is 8 events, one without is 4.
  */
 #define PACE_BURST 16
 #define PACE_PER_MS 1
@@ -140,7 +141,6 @@ static int send(struct hands *h, struct virtio_dev *dev, const struct input_ev *
 		else if (since < SWITCH_SETTLE_MS * 1000ull)
 			sleep_us(SWITCH_SETTLE_MS * 1000ull - since);
 	}
-	drain(dev);
 	pace_take(p, n);
 	while ((ret = input_send(dev, ev, n)) == -ENOBUFS && ordered && waited < FULL_WAIT_MS) {
 		sleep_ms(1);

@@ -333,7 +333,7 @@ int hands_key(struct hands *h, uint16_t code, bool down)
 /* Whether the guest's cursor is known and at (x, y). */
 static bool cursor_at(const struct gpu_cursor *c, uint32_t x, uint32_t y)
 {
-	return c && (c->visible || c->width) && c->x == x && c->y == y;
+	return c && c->visible && c->x == x && c->y == y;
 }
 
 void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_ms)
@@ -349,8 +349,11 @@ void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_m
 	pthread_mutex_unlock(&h->lock);
 	for (unsigned int t = 0; placed && t < wait_ms && !cursor_at(c, sent_x, sent_y); t++)
 		sleep_ms(1);
-	/* The guest's own cursor also knows of moves it made itself (a warp). */
-	if (c && (c->visible || c->width)) {
+	/*
+	 * The guest's own cursor also knows of moves it made itself (a warp);
+	 * a hidden one (xterm hides it while one types) was last seen at 0,0.
+	 */
+	if (c && c->visible) {
 		*x = c->x;
 		*y = c->y;
 	} else {

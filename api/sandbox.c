@@ -1,0 +1,972 @@
+#include "sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+#include "vmctl.h"
+
+#define STOP_GRACE_MS 5000      /* SIGTERM, then SIGKILL after this */
+#define STATUS_WAIT_MS 2000     /* one status question to a booting agent */
+#define POLL_GAP_MS 100         /* between readiness questions */
+
+struct sandboxes {
+	const struct api_config *cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;     /* a sandbox was spawned, reaped or removed */
+	struct sandbox **list;
+	size_t n, cap;
+	int wake;                   /* eventfd: the supervisor has work */
+	int sigchld;                /* signalfd: a child (or an orphan QEMU) exited */
+	pthread_t supervisor;
+	bool quit;
+	char root[PATH_MAX];        /* DATA/sandboxes */
+	char kernel[PATH_MAX];
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *sandbox_state_name(enum sandbox_state s)
+{
+	static const char *const names[] = { "starting", "running", "stopping", "dead" };
+
+	return (unsigned int)s < 4 ? names[s] : "unknown";
+}
+
+static void poke(struct sandboxes *t)
+{
+	uint64_t one = 1;
+
+	if (write(t->wake, &one, sizeof(one)) < 0) {
+		/* The counter is already non-zero: the supervisor will wake. */
+	}
+}
+
+/* --- files ------------------------------------------------------------------ */
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st, (void)f;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void rm_tree(const char *dir)
+{
+	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+		api_log("warn", "msg=\"could not remove a sandbox's files\" dir=%s errno=%d", dir,
+			errno);
+}
+
+/* The first line of a file (the path files `make` writes) into buf; false if none. */
+static bool read_first_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok = f && fgets(buf, (int)len, f);
+
+	if (f)
+		fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok && *buf;
+}
+
+/* The last non-empty line of path (at most len - 1 bytes of it) into buf. */
+static void last_line(const char *path, char *buf, size_t len)
+{
+	char chunk[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+	ssize_t n;
+	char *end, *start;
+
+	buf[0] = '\0';
+	if (size <= 0)
+		goto out;
+	n = pread(fd, chunk, sizeof(chunk) - 1, size > (off_t)sizeof(chunk) - 1 ?
+		  size - (off_t)sizeof(chunk) + 1 : 0);
+	if (n <= 0)
+		goto out;
+	chunk[n] = '\0';
+	end = chunk + n;
+	while (end > chunk && (end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	start = strrchr(chunk, '\n');
+	snprintf(buf, len, "%.*s", (int)len - 1, start ? start + 1 : chunk);
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The start time of pid (field 22 of /proc/PID/stat), or 0. */
+static unsigned long long start_time(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu", &t) != 1)
+		t = 0;
+	fclose(f);
+	return t;
+}
+
+/*
+ * What a previous cubicled left: each DATA/sandboxes/ID holds `pid` (the
+ * monitor's pid and start time); a monitor still running is killed (its
+ * QEMU dies with it), then the folder goes.
+ */
+static void clean_leftovers(struct sandboxes *t)
+{
+	DIR *d = opendir(t->root);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char dir[PATH_MAX + 300], path[PATH_MAX + 320], line[64];
+		unsigned long long st;
+		int pid;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", t->root, e->d_name);
+		snprintf(path, sizeof(path), "%s/pid", dir);
+		if (read_first_line(path, line, sizeof(line)) &&
+		    sscanf(line, "%d %llu", &pid, &st) == 2 && pid > 1 && start_time(pid) == st) {
+			kill(pid, SIGKILL);
+			api_log("info", "msg=\"ended a sandbox a previous cubicled left running\" "
+				"sandbox=%.32s pid=%d", e->d_name, pid);
+		} else {
+			api_log("info", "msg=\"removed a sandbox a previous cubicled left\" "
+				"sandbox=%.32s", e->d_name);
+		}
+		rm_tree(dir);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* --- the table ---------------------------------------------------------------- */
+
+static void sandbox_free(struct sandbox *sb)
+{
+	json_object_put(sb->spec.metadata);
+	json_object_put(sb->spec.env);
+	free(sb);
+}
+
+void sandbox_put(struct sandboxes *t, struct sandbox *sb)
+{
+	bool last;
+
+	if (!sb)
+		return;
+	pthread_mutex_lock(&t->lock);
+	last = --sb->refs == 0;
+	pthread_mutex_unlock(&t->lock);
+	if (last)
+		sandbox_free(sb);
+}
+
+/* With the lock held. */
+static struct sandbox *find(struct sandboxes *t, const char *id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->list[i]->id, id) == 0)
+			return t->list[i];
+	return NULL;
+}
+
+/* With the lock held: takes sb out of the table and drops the table's reference. */
+static void unlist(struct sandboxes *t, struct sandbox *sb)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->list[i] != sb)
+			continue;
+		t->list[i] = t->list[--t->n];
+		if (--sb->refs == 0)
+			sandbox_free(sb);
+		pthread_cond_broadcast(&t->changed);
+		return;
+	}
+}
+
+struct sandbox *sandbox_get(struct sandboxes *t, const char *id)
+{
+	struct sandbox *sb;
+
+	pthread_mutex_lock(&t->lock);
+	sb = find(t, id);
+	if (sb)
+		sb->refs++;
+	pthread_mutex_unlock(&t->lock);
+	return sb;
+}
+
+enum sandbox_state sandbox_state(struct sandboxes *t, struct sandbox *sb)
+{
+	enum sandbox_state s;
+
+	pthread_mutex_lock(&t->lock);
+	s = sb->state;
+	pthread_mutex_unlock(&t->lock);
+	return s;
+}
+
+/* --- the supervisor ------------------------------------------------------------ */
+
+/*
+ * Forks sb's monitor, with the lock held (the supervisor's thread, so that
+ * PR_SET_PDEATHSIG outlives requests). Everything the child needs is made
+ * before fork; after it, only async-signal-safe calls.
+ */
+static void spawn(struct sandboxes *t, struct sandbox *sb)
+{
+	const struct api_config *c = t->cfg;
+	char disk[PATH_MAX], overlay[PATH_MAX + 16], serial[PATH_MAX + 16], log[PATH_MAX + 16];
+	char pwfile[PATH_MAX + 16], path[PATH_MAX + API_NAME_MAX + 16], mem[16], cpus[16];
+	char display[32];
+	char vnc[API_NAME_MAX + 8], pidline[64];
+	const char *argv[40];
+	int argc = 0, pid, pidfd, logfd, fd, parent = getpid();
+	sigset_t none;
+
+	snprintf(path, sizeof(path), "%s/%s.path", c->guest_dir, sb->spec.template_name);
+	if (!read_first_line(path, disk, sizeof(disk))) {
+		snprintf(sb->reason, sizeof(sb->reason), "template '%s' has no image (%.150s)",
+			 sb->spec.template_name, path);
+		goto fail;
+	}
+	snprintf(overlay, sizeof(overlay), "%s/disk.qcow2", sb->dir);
+	snprintf(serial, sizeof(serial), "%s/console.log", sb->dir);
+	snprintf(log, sizeof(log), "%s/vmm.log", sb->dir);
+	snprintf(pwfile, sizeof(pwfile), "%s/vnc-password", sb->dir);
+	snprintf(mem, sizeof(mem), "%u", sb->spec.memory_mib);
+	snprintf(cpus, sizeof(cpus), "%u", sb->spec.vcpus);
+	snprintf(display, sizeof(display), "%ux%u", sb->spec.width, sb->spec.height);
+	snprintf(vnc, sizeof(vnc), "%s:0", c->vnc_host);
+	argv[argc++] = c->vmm;
+	argv[argc++] = "--kernel", argv[argc++] = t->kernel;
+	argv[argc++] = "--disk", argv[argc++] = disk;
+	argv[argc++] = "--overlay", argv[argc++] = overlay;
+	argv[argc++] = "--memory", argv[argc++] = mem;
+	argv[argc++] = "--vcpus", argv[argc++] = cpus;
+	argv[argc++] = "--serial", argv[argc++] = serial;
+	argv[argc++] = "--display", argv[argc++] = display;
+	argv[argc++] = "--control", argv[argc++] = sb->control;
+	argv[argc++] = "--vsock", argv[argc++] = sb->vsock;
+	argv[argc++] = "--vnc", argv[argc++] = vnc;
+	argv[argc++] = "--vnc-password-file", argv[argc++] = pwfile;
+	argv[argc++] = "--keyboard-layout", argv[argc++] = sb->spec.keyboard_layout;
+	if (sb->spec.keyboard_variant[0])
+		argv[argc++] = "--keyboard-variant", argv[argc++] = sb->spec.keyboard_variant;
+	if (c->qemu[0])
+		argv[argc++] = "--qemu", argv[argc++] = c->qemu;
+	argv[argc++] = "--append", argv[argc++] = "cubicle.noshell";
+	argv[argc] = NULL;
+
+	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (logfd < 0) {
+		snprintf(sb->reason, sizeof(sb->reason), "%.180s: %s", log, strerror(errno));
+		goto fail;
+	}
+	sigemptyset(&none);
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		int null = open("/dev/null", O_RDONLY);
+
+		/* cubicled's blocked signals and ignored SIGPIPE are not the monitor's. */
+		sigaction(SIGPIPE, &dfl, NULL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Dies with cubicled; a parent already gone means we must not run. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+			_exit(127);
+		syscall(SYS_close_range, 3u, ~0u, 0u);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(logfd);
+	if (pid < 0) {
+		snprintf(sb->reason, sizeof(sb->reason), "fork: %s", strerror(errno));
+		goto fail;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		snprintf(sb->reason, sizeof(sb->reason), "pidfd_open: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto fail;
+	}
+	sb->pid = pid;
+	sb->pidfd = pidfd;
+	snprintf(path, sizeof(path), "%s/pid", sb->dir);
+	snprintf(pidline, sizeof(pidline), "%d %llu\n", pid, start_time(pid));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, pidline, strlen(pidline)) != (ssize_t)strlen(pidline))
+		api_log("warn", "msg=\"could not record a monitor's pid\" sandbox=%s", sb->id);
+	if (fd >= 0)
+		close(fd);
+	api_log("info", "msg=\"monitor started\" sandbox=%s pid=%d template=%s", sb->id, pid,
+		sb->spec.template_name);
+	pthread_cond_broadcast(&t->changed);
+	return;
+fail:
+	sb->spawn_failed = true;
+	pthread_cond_broadcast(&t->changed);
+}
+
+/*
+ * With the lock held: ends sb. Its monitor gets SIGTERM now (it stops QEMU
+ * and exits) and SIGKILL STOP_GRACE_MS later (the supervisor's); once
+ * reaped, its files and its entry go. One never spawned goes at once.
+ */
+static void stop(struct sandboxes *t, struct sandbox *sb)
+{
+	if (sb->state == SANDBOX_DEAD || sb->pid == 0) {
+		sb->spawn_failed = true;
+		if (!sb->reason[0])
+			snprintf(sb->reason, sizeof(sb->reason), "it was ended while starting");
+		rm_tree(sb->dir);
+		unlist(t, sb);
+		return;
+	}
+	if (sb->state == SANDBOX_STOPPING)
+		return;
+	sb->state = SANDBOX_STOPPING;
+	sb->deadline_ms = mono_ms() + STOP_GRACE_MS;
+	kill(sb->pid, SIGTERM);
+	poke(t);
+}
+
+/* With the lock held: sb's monitor has exited (status from waitpid). */
+static void reaped(struct sandboxes *t, struct sandbox *sb, int status)
+{
+	char log[PATH_MAX + 16], line[200], q[256];
+
+	close(sb->pidfd);
+	sb->pidfd = -1;
+	sb->pid = 0;
+	if (sb->state == SANDBOX_STOPPING) {
+		rm_tree(sb->dir);
+		api_log("info", "msg=\"sandbox ended\" sandbox=%s", sb->id);
+		unlist(t, sb);
+		return;
+	}
+	snprintf(log, sizeof(log), "%s/vmm.log", sb->dir);
+	last_line(log, line, sizeof(line));
+	if (WIFSIGNALED(status))
+		snprintf(sb->reason, sizeof(sb->reason), "its monitor was killed by signal %d",
+			 WTERMSIG(status));
+	else
+		snprintf(sb->reason, sizeof(sb->reason), "its monitor exited with status %d%s%s",
+			 WEXITSTATUS(status), line[0] ? ": " : "", line);
+	sb->state = SANDBOX_DEAD;
+	rm_tree(sb->dir);
+	api_log("warn", "msg=\"sandbox died\" sandbox=%s reason=%s", sb->id,
+		api_log_str(q, sizeof(q), sb->reason));
+	pthread_cond_broadcast(&t->changed);
+}
+
+static void *supervise(void *arg)
+{
+	struct sandboxes *t = arg;
+	struct pollfd *pfd = NULL;
+	struct sandbox **who = NULL;
+	size_t cap = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (;;) {
+		int64_t now = mono_ms(), next = -1;
+		size_t n;
+		int r, pid, status;
+
+		if (t->quit && t->n == 0)
+			break;
+		if (cap < t->n + 2) {
+			size_t ncap = t->n + 16;
+			struct pollfd *p = realloc(pfd, ncap * sizeof(*p));
+			struct sandbox **w = p ? realloc(who, ncap * sizeof(*w)) : NULL;
+
+			pfd = p ? p : pfd;
+			who = w ? w : who;
+			if (!p || !w) {
+				pthread_mutex_unlock(&t->lock);
+				sleep_ms(100);
+				pthread_mutex_lock(&t->lock);
+				continue;
+			}
+			cap = ncap;
+		}
+		pfd[0] = (struct pollfd){ .fd = t->wake, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = t->sigchld, .events = POLLIN };
+		n = 2;
+		for (size_t i = 0; i < t->n; i++) {
+			struct sandbox *sb = t->list[i];
+			int64_t due = -1;
+
+			if (sb->state == SANDBOX_STARTING && sb->pid == 0 && !sb->spawn_failed)
+				spawn(t, sb);
+			if (sb->state == SANDBOX_RUNNING && now >= sb->deadline_ms) {
+				api_log("info", "msg=\"sandbox timed out\" sandbox=%s", sb->id);
+				stop(t, sb);
+			}
+			if (sb->state == SANDBOX_RUNNING)
+				due = sb->deadline_ms;
+			if (sb->state == SANDBOX_STOPPING && sb->pid > 0) {
+				if (now >= sb->deadline_ms) {
+					kill(sb->pid, SIGKILL);
+					sb->deadline_ms = now + STOP_GRACE_MS;
+				}
+				due = sb->deadline_ms;
+			}
+			if (due >= 0 && (next < 0 || due < next))
+				next = due;
+			if (sb->pidfd >= 0) {
+				pfd[n] = (struct pollfd){ .fd = sb->pidfd, .events = POLLIN };
+				who[n++] = sb;
+				sb->refs++;
+			}
+		}
+		pthread_mutex_unlock(&t->lock);
+		r = poll(pfd, n, next < 0 ? -1 : (int)(next > now ? next - now : 0));
+		pthread_mutex_lock(&t->lock);
+		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			uint64_t v;
+
+			if (read(t->wake, &v, sizeof(v)) < 0) {
+				/* Nothing to read: another wake took it. */
+			}
+		}
+		if (r > 0 && (pfd[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			while (read(t->sigchld, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				;
+		}
+		/*
+		 * Every child is reaped here: monitors, and as the subreaper,
+		 * QEMUs whose monitor was killed before it could reap them.
+		 */
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (size_t i = 0; i < t->n; i++) {
+				if (t->list[i]->pid == pid) {
+					reaped(t, t->list[i], status);
+					break;
+				}
+			}
+		}
+		for (size_t i = 2; i < n; i++)
+			if (--who[i]->refs == 0)
+				sandbox_free(who[i]);
+	}
+	pthread_mutex_unlock(&t->lock);
+	free(pfd);
+	free(who);
+	return NULL;
+}
+
+/* --- the API ----------------------------------------------------------------- */
+
+struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t errlen)
+{
+	struct sandboxes *t = calloc(1, sizeof(*t));
+	char path[PATH_MAX + 16];
+	sigset_t chld;
+
+	if (!t) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->cfg = cfg;
+	t->wake = t->sigchld = -1;
+	snprintf(t->root, sizeof(t->root), "%.*s/sandboxes", PATH_MAX - 16, cfg->data_dir);
+	/* DATA/sandboxes/ID/vsock_PORT must fit a unix socket's path. */
+	if (strlen(t->root) + 1 + SANDBOX_ID_LEN + 16 >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		set_err(err, errlen, "data dir %s: too long a path for the sandboxes' sockets "
+			"(at most %zu characters)", cfg->data_dir,
+			sizeof(((struct sockaddr_un *)0)->sun_path) - SANDBOX_ID_LEN - 28);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/kernel.path", cfg->guest_dir);
+	if (!read_first_line(path, t->kernel, sizeof(t->kernel)) || access(t->kernel, R_OK)) {
+		set_err(err, errlen, "no guest kernel: %s names none that can be read (make guest "
+			"builds it)", path);
+		goto fail;
+	}
+	if (access(cfg->vmm, X_OK)) {
+		set_err(err, errlen, "cubicle-vmm %s: %s", cfg->vmm, strerror(errno));
+		goto fail;
+	}
+	if (mkdir(t->root, 0700) < 0 && errno != EEXIST) {
+		set_err(err, errlen, "%s: %s", t->root, strerror(errno));
+		goto fail;
+	}
+	clean_leftovers(t);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &chld, NULL);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	t->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t->sigchld = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (t->wake < 0 || t->sigchld < 0) {
+		set_err(err, errlen, "eventfd/signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->changed, NULL);
+	if (pthread_create(&t->supervisor, NULL, supervise, t)) {
+		set_err(err, errlen, "no thread for the supervisor");
+		pthread_mutex_destroy(&t->lock);
+		pthread_cond_destroy(&t->changed);
+		goto fail;
+	}
+	return t;
+fail:
+	if (t->wake >= 0)
+		close(t->wake);
+	if (t->sigchld >= 0)
+		close(t->sigchld);
+	free(t);
+	return NULL;
+}
+
+void sandboxes_shutdown(struct sandboxes *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (t->quit) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	t->quit = true;
+	for (size_t i = t->n; i-- > 0;)
+		stop(t, t->list[i]);
+	pthread_mutex_unlock(&t->lock);
+	poke(t);
+	pthread_join(t->supervisor, NULL);
+}
+
+void sandboxes_free(struct sandboxes *t)
+{
+	if (!t)
+		return;
+	sandboxes_shutdown(t);
+	free(t->list);
+	close(t->wake);
+	close(t->sigchld);
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->changed);
+	free(t);
+}
+
+static bool plain_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	return n > 0 && s[n] == '\0';
+}
+
+/* Checks spec against cfg's limits and the templates there are. */
+static int check_spec(const struct api_config *c, const struct sandbox_spec *s, char *err,
+		      size_t errlen)
+{
+	char path[PATH_MAX + API_NAME_MAX + 16], image[PATH_MAX];
+
+	if (!plain_name(s->template_name)) {
+		set_err(err, errlen, "template: want a template name");
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s/%s.path", c->guest_dir, s->template_name);
+	if (!read_first_line(path, image, sizeof(image)) || access(image, R_OK)) {
+		set_err(err, errlen, "template '%s': no such template (or its image is not built)",
+			s->template_name);
+		return -EINVAL;
+	}
+	if (s->vcpus < 1 || s->vcpus > c->max_vcpus) {
+		set_err(err, errlen, "vcpus: want 1..%u", c->max_vcpus);
+		return -EINVAL;
+	}
+	if (s->memory_mib < 256 || s->memory_mib > c->max_memory_mib) {
+		set_err(err, errlen, "memory_mib: want 256..%u", c->max_memory_mib);
+		return -EINVAL;
+	}
+	if (s->timeout_s < 1 || s->timeout_s > c->max_timeout_s) {
+		set_err(err, errlen, "timeout: want 1..%u seconds", c->max_timeout_s);
+		return -EINVAL;
+	}
+	if (!plain_name(s->keyboard_layout) ||
+	    (s->keyboard_variant[0] && !plain_name(s->keyboard_variant))) {
+		set_err(err, errlen, "keyboard_layout: want an XKB layout name (us, de, fr, ...)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void new_id(char *id)
+{
+	uint8_t b[SANDBOX_ID_LEN / 2];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		uint64_t x = (uint64_t)wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)mono_ms();
+
+		memcpy(b, &x, sizeof(b) < sizeof(x) ? sizeof(b) : sizeof(x));
+	}
+	for (size_t i = 0; i < sizeof(b); i++)
+		sprintf(id + 2 * i, "%02x", b[i]);
+}
+
+/*
+ * Waits for sb's agent to say its services are ready, and reads the
+ * sandbox's VNC port and password. 0, or -errno with the reason in err.
+ */
+static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t errlen)
+{
+	int64_t deadline = mono_ms() + (int64_t)t->cfg->boot_timeout_s * 1000;
+	char path[PATH_MAX + 16];
+	struct json_object *ans = NULL, *v;
+	int ret;
+
+	for (;;) {
+		struct json_object *req = json_object_new_object(), *reply = NULL;
+		struct agent_error ae = { "", "" };
+		const char *svc = "";
+
+		pthread_mutex_lock(&t->lock);
+		ret = sb->state != SANDBOX_STARTING ? -EIO : 0;
+		if (ret)
+			set_err(err, errlen, "the sandbox did not start: %s",
+				sb->state == SANDBOX_DEAD ? sb->reason : "it was ended while starting");
+		pthread_mutex_unlock(&t->lock);
+		if (ret) {
+			json_object_put(req);
+			return ret;
+		}
+		json_object_object_add(req, "op", json_object_new_string("status"));
+		if (agent_call_timeout(sb->vsock, req, &reply, &ae, STATUS_WAIT_MS) == 0 &&
+		    json_object_object_get_ex(reply, "services", &v))
+			svc = json_object_get_string(v);
+		json_object_put(req);
+		if (strcmp(svc, "ready") == 0) {
+			json_object_put(reply);
+			break;
+		}
+		if (strcmp(svc, "failed") == 0) {
+			json_object_put(reply);
+			set_err(err, errlen, "the template's services failed to start (see the "
+				"sandbox's console)");
+			return -EIO;
+		}
+		json_object_put(reply);
+		if (mono_ms() >= deadline) {
+			set_err(err, errlen, "the desktop was not ready within %u s",
+				t->cfg->boot_timeout_s);
+			return -ETIMEDOUT;
+		}
+		sleep_ms(POLL_GAP_MS);
+	}
+	v = json_object_new_object();
+	json_object_object_add(v, "op", json_object_new_string("display"));
+	ret = vmctl_call(sb->control, v, &ans, NULL, NULL, 5000);
+	json_object_put(v);
+	if (ret == 0 && json_object_object_get_ex(ans, "vnc", &v) &&
+	    json_object_object_get_ex(v, "port", &v))
+		sb->vnc_port = json_object_get_int(v);
+	json_object_put(ans);
+	snprintf(path, sizeof(path), "%s/vnc-password", sb->dir);
+	if (!sb->vnc_port || !read_first_line(path, sb->vnc_password, sizeof(sb->vnc_password))) {
+		set_err(err, errlen, "the sandbox's VNC server did not answer");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* With the lock held: how many sandboxes count against max_sandboxes. */
+static size_t live(struct sandboxes *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += t->list[i]->state == SANDBOX_STARTING || t->list[i]->state == SANDBOX_RUNNING;
+	return n;
+}
+
+int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbox **out,
+		   char *err, size_t errlen)
+{
+	struct sandbox *sb = calloc(1, sizeof(*sb));
+	struct sandbox **grown;
+	int ret;
+
+	*out = NULL;
+	if (!sb) {
+		json_object_put(spec->metadata);
+		json_object_put(spec->env);
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	sb->spec = *spec;
+	spec->metadata = spec->env = NULL;
+	ret = check_spec(t->cfg, &sb->spec, err, errlen);
+	if (ret) {
+		sandbox_free(sb);
+		return ret;
+	}
+	new_id(sb->id);
+	/* sandboxes_new made sure these fit. */
+	snprintf(sb->dir, sizeof(sb->dir), "%.*s/%s", PATH_MAX - 32, t->root, sb->id);
+	snprintf(sb->control, sizeof(sb->control), "%.*s/control", (int)sizeof(sb->control) - 9,
+		 sb->dir);
+	snprintf(sb->vsock, sizeof(sb->vsock), "%.*s/vsock", (int)sizeof(sb->vsock) - 7, sb->dir);
+	sb->pidfd = -1;
+	sb->created_ms = wall_ms();
+	sb->state = SANDBOX_STARTING;
+	sb->refs = 2;           /* the table's and the caller's */
+
+	pthread_mutex_lock(&t->lock);
+	if (t->quit || live(t) >= t->cfg->max_sandboxes) {
+		pthread_mutex_unlock(&t->lock);
+		set_err(err, errlen, "%s", t->quit ? "cubicled is shutting down" :
+			"too many sandboxes: at the limit (max_sandboxes)");
+		sandbox_free(sb);
+		return -EAGAIN;
+	}
+	grown = t->n == t->cap ? realloc(t->list, (t->cap + 16) * sizeof(*grown)) : t->list;
+	if (!grown || mkdir(sb->dir, 0700) < 0) {
+		pthread_mutex_unlock(&t->lock);
+		set_err(err, errlen, "%s: %s", sb->dir, grown ? strerror(errno) : "out of memory");
+		sandbox_free(sb);
+		return -EIO;
+	}
+	if (grown != t->list)
+		t->cap += 16;
+	t->list = grown;
+	t->list[t->n++] = sb;
+	poke(t);
+	while (sb->pid == 0 && !sb->spawn_failed)
+		pthread_cond_wait(&t->changed, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+
+	if (sb->spawn_failed) {
+		set_err(err, errlen, "the sandbox did not start: %s", sb->reason);
+		ret = -EIO;
+	} else {
+		ret = wait_ready(t, sb, err, errlen);
+	}
+	if (ret) {
+		char q[300];
+
+		api_log("warn", "msg=\"create failed\" sandbox=%s reason=%s", sb->id,
+			api_log_str(q, sizeof(q), err));
+		sandbox_destroy(t, sb->id);
+		sandbox_put(t, sb);
+		return ret;
+	}
+	pthread_mutex_lock(&t->lock);
+	if (sb->state == SANDBOX_STARTING) {
+		sb->state = SANDBOX_RUNNING;
+		sb->deadline_ms = mono_ms() + (int64_t)sb->spec.timeout_s * 1000;
+		sb->expires_ms = wall_ms() + (int64_t)sb->spec.timeout_s * 1000;
+	} else {
+		ret = -EIO;
+		set_err(err, errlen, "the sandbox did not start: %s", sb->state == SANDBOX_DEAD ?
+			sb->reason : "it was ended while starting");
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (ret) {
+		sandbox_destroy(t, sb->id);
+		sandbox_put(t, sb);
+		return ret;
+	}
+	poke(t);
+	api_log("info", "msg=\"sandbox ready\" sandbox=%s template=%s boot_ms=%lld", sb->id,
+		sb->spec.template_name, (long long)(wall_ms() - sb->created_ms));
+	*out = sb;
+	return 0;
+}
+
+int sandbox_destroy(struct sandboxes *t, const char *id)
+{
+	struct sandbox *sb;
+
+	pthread_mutex_lock(&t->lock);
+	sb = find(t, id);
+	if (!sb) {
+		pthread_mutex_unlock(&t->lock);
+		return -ENOENT;
+	}
+	sb->refs++;
+	stop(t, sb);
+	while (find(t, id) == sb)
+		pthread_cond_wait(&t->changed, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+	sandbox_put(t, sb);
+	return 0;
+}
+
+int sandbox_set_timeout(struct sandboxes *t, struct sandbox *sb, unsigned int timeout_s)
+{
+	int ret = 0;
+
+	if (timeout_s < 1 || timeout_s > t->cfg->max_timeout_s)
+		return -EINVAL;
+	pthread_mutex_lock(&t->lock);
+	if (sb->state != SANDBOX_RUNNING) {
+		ret = -ESRCH;
+	} else {
+		sb->deadline_ms = mono_ms() + (int64_t)timeout_s * 1000;
+		sb->expires_ms = wall_ms() + (int64_t)timeout_s * 1000;
+	}
+	pthread_mutex_unlock(&t->lock);
+	poke(t);
+	return ret;
+}
+
+static void add_time(struct json_object *o, const char *key, int64_t ms)
+{
+	char buf[40];
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(o, key, json_object_new_string(buf));
+}
+
+/* With the lock held. */
+static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
+{
+	struct json_object *o = json_object_new_object(), *vnc;
+	char res[32];
+
+	json_object_object_add(o, "id", json_object_new_string(sb->id));
+	json_object_object_add(o, "state", json_object_new_string(sandbox_state_name(sb->state)));
+	json_object_object_add(o, "template", json_object_new_string(sb->spec.template_name));
+	snprintf(res, sizeof(res), "%ux%u", sb->spec.width, sb->spec.height);
+	json_object_object_add(o, "resolution", json_object_new_string(res));
+	json_object_object_add(o, "vcpus", json_object_new_int((int)sb->spec.vcpus));
+	json_object_object_add(o, "memory_mib", json_object_new_int((int)sb->spec.memory_mib));
+	json_object_object_add(o, "keyboard_layout",
+			       json_object_new_string(sb->spec.keyboard_layout));
+	if (sb->spec.keyboard_variant[0])
+		json_object_object_add(o, "keyboard_variant",
+				       json_object_new_string(sb->spec.keyboard_variant));
+	json_object_object_add(o, "metadata", sb->spec.metadata ?
+			       json_object_get(sb->spec.metadata) : json_object_new_object());
+	add_time(o, "created_at", sb->created_ms);
+	if (sb->state == SANDBOX_RUNNING) {
+		add_time(o, "expires_at", sb->expires_ms);
+		json_object_object_add(o, "timeout_left_s", json_object_new_int64(
+			(sb->deadline_ms - mono_ms() + 999) / 1000));
+	}
+	if (sb->state == SANDBOX_DEAD)
+		json_object_object_add(o, "reason", json_object_new_string(sb->reason));
+	if (sb->state == SANDBOX_RUNNING && sb->vnc_port) {
+		vnc = json_object_new_object();
+		json_object_object_add(vnc, "host", json_object_new_string(t->cfg->vnc_host));
+		json_object_object_add(vnc, "port", json_object_new_int(sb->vnc_port));
+		json_object_object_add(o, "vnc", vnc);
+	}
+	return o;
+}
+
+struct json_object *sandbox_json(struct sandboxes *t, struct sandbox *sb)
+{
+	struct json_object *o;
+
+	pthread_mutex_lock(&t->lock);
+	o = describe(t, sb);
+	pthread_mutex_unlock(&t->lock);
+	return o;
+}
+
+/* Whether sb's metadata holds every key of match with the same string. */
+static bool matches(const struct sandbox *sb, struct json_object *match)
+{
+	if (!match)
+		return true;
+	json_object_object_foreach(match, key, want) {
+		struct json_object *have;
+
+		if (!sb->spec.metadata || !json_object_object_get_ex(sb->spec.metadata, key, &have) ||
+		    strcmp(json_object_get_string(have), json_object_get_string(want)))
+			return false;
+	}
+	return true;
+}
+
+struct json_object *sandboxes_json(struct sandboxes *t, const char *state,
+				   struct json_object *match)
+{
+	struct json_object *list = json_object_new_array();
+
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->n; i++) {
+		struct sandbox *sb = t->list[i];
+
+		if ((state && strcmp(state, sandbox_state_name(sb->state))) || !matches(sb, match))
+			continue;
+		json_object_array_add(list, describe(t, sb));
+	}
+	pthread_mutex_unlock(&t->lock);
+	return list;
+}

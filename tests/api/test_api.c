@@ -1,0 +1,616 @@
+/*
+ * cubicled end to end over HTTP on loopback, with real `minimal` sandboxes:
+ * - auth: no key and a wrong key are refused, /health needs none;
+ * - a sandbox is created and answers: a PNG screenshot that decodes to the
+ *   size asked, a batch of actions (click, type, key) that makes a file in
+ *   the guest, read back through the files API; a 50 MiB upload downloads
+ *   byte for byte; a command's output streams as NDJSON, line by line;
+ * - every bad input gets its 4xx and a JSON {code, message}: malformed JSON,
+ *   wrong types, unknown fields, an unknown action or key name, a point off
+ *   the screen, an unknown sandbox, a body over the limit, a bad path;
+ * - five sandboxes at once, and a sixth refused (max_sandboxes 5);
+ * - a sandbox whose timeout passes is ended and its files go;
+ * - a monitor killed with SIGKILL is reported dead at once, its files gone;
+ * - cubicled killed with SIGKILL takes its monitors along, and a new
+ *   cubicled on the same data dir cleans what was left;
+ * - SIGTERM ends cubicled and every sandbox, with status 0.
+ *
+ * usage: test_api CUBICLED GUEST_DIR
+ */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <png.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../check.h"
+
+static char base[128], api_key[128], data_dir[64];
+static const char *cubicled, *guest_dir;
+static pid_t daemon_pid;
+
+struct resp {
+	long status;
+	char *body;
+	size_t len;
+	char type[64];
+};
+
+static size_t take(char *p, size_t size, size_t n, void *opaque)
+{
+	struct resp *r = opaque;
+	char *b = realloc(r->body, r->len + size * n + 1);
+
+	if (!b)
+		return 0;
+	memcpy(b + r->len, p, size * n);
+	r->len += size * n;
+	b[r->len] = '\0';
+	r->body = b;
+	return size * n;
+}
+
+/* One request; with_key false sends none, a key of "bad" a wrong one. */
+static bool http_key(const char *method, const char *path, const char *k, const void *body,
+		     size_t len, struct resp *out)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char url[1024], auth[256];
+	char *ct = NULL;
+	CURLcode rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
+	if (k) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", k);
+		h = curl_slist_append(h, auth);
+	}
+	h = curl_slist_append(h, "Expect:");
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+	snprintf(out->type, sizeof(out->type), "%s", ct ? ct : "");
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (!out->body)
+		out->body = calloc(1, 1);
+	return rc == CURLE_OK;
+}
+
+static bool http(const char *method, const char *path, const char *body, struct resp *out)
+{
+	return http_key(method, path, api_key, body, body ? strlen(body) : 0, out);
+}
+
+/* A request whose answer must have status want; returns the body parsed (or NULL). */
+static struct json_object *expect(const char *method, const char *path, const char *body,
+				  long want)
+{
+	struct resp r;
+	struct json_object *o = NULL;
+
+	if (!http(method, path, body, &r) || r.status != want) {
+		fprintf(stderr, "%s %s: status %ld, want %ld: %.500s\n", method, path, r.status, want,
+			r.body);
+		free(r.body);
+		return NULL;
+	}
+	o = json_tokener_parse(r.body);
+	free(r.body);
+	return o ? o : json_object_new_object();
+}
+
+/* An error answer: status want, a JSON {code, message} with code want_code. */
+static bool refused(const char *method, const char *path, const char *body, long want,
+		    const char *want_code)
+{
+	struct json_object *o = expect(method, path, body, want), *c, *m;
+	bool ok = o && json_object_object_get_ex(o, "code", &c) &&
+		  json_object_object_get_ex(o, "message", &m) &&
+		  strcmp(json_object_get_string(c), want_code) == 0 &&
+		  json_object_get_string_len(m) > 0;
+
+	if (o && !ok)
+		fprintf(stderr, "%s %s: got %s, want code %s\n", method, path,
+			json_object_to_json_string(o), want_code);
+	json_object_put(o);
+	return ok;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+/* Creates a sandbox with extra fields; its id in id (empty on failure). */
+static void create(const char *extra, char *id)
+{
+	char body[512];
+	struct json_object *o;
+
+	snprintf(body, sizeof(body), "{\"template\":\"minimal\",\"memory_mib\":512,\"vcpus\":1%s%s}",
+		 extra ? "," : "", extra ? extra : "");
+	o = expect("POST", "/sandboxes", body, 201);
+	snprintf(id, 32, "%s", jstr(o, "id"));
+	CHECK(o && strcmp(jstr(o, "state"), "running") == 0);
+	json_object_put(o);
+}
+
+static bool sandbox_dir_exists(const char *id)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/sandboxes/%s", data_dir, id);
+	return stat(path, &st) == 0;
+}
+
+static int monitor_pid(const char *id)
+{
+	char path[256];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/sandboxes/%s/pid", data_dir, id);
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+/*
+ * Starts cubicled on a free port, its log in DATA.log (which the pipe of a
+ * test harness could not hold); false if it does not come up.
+ */
+static bool start_daemon(void)
+{
+	char log[96], path[128], line[256];
+	int out[2];
+	FILE *f;
+
+	snprintf(log, sizeof(log), "%s.log", data_dir);
+	if (pipe(out) < 0)
+		return false;
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		dup2(out[1], 1);
+		dup2(fd, 2);
+		close(out[0]);
+		execl(cubicled, cubicled, "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+		      "--guest-dir", guest_dir, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	f = fdopen(out[0], "r");
+	/* "cubicled: listening on http://127.0.0.1:PORT" */
+	if (!f || !fgets(line, sizeof(line), f) || !strstr(line, "listening on ")) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	fclose(f);      /* later lines go nowhere: cubicled ignores SIGPIPE */
+	snprintf(base, sizeof(base), "%.*s", (int)strcspn(strstr(line, "http"), "\n"),
+		 strstr(line, "http"));
+	snprintf(path, sizeof(path), "%s/api-key", data_dir);
+	f = fopen(path, "r");
+	if (!f || !fgets(api_key, sizeof(api_key), f)) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	fclose(f);
+	api_key[strcspn(api_key, "\n")] = '\0';
+	return true;
+}
+
+/* Waits up to timeout_s for cubicled to exit; its status, or -1. */
+static int wait_daemon(int timeout_s)
+{
+	int status;
+
+	for (int i = 0; i < timeout_s * 10; i++) {
+		if (waitpid(daemon_pid, &status, WNOHANG) == daemon_pid) {
+			daemon_pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		usleep(100000);
+	}
+	return -1;
+}
+
+static char first[32];
+
+static void check_auth(void)
+{
+	struct resp r;
+
+	CHECK(http_key("GET", "/health", NULL, NULL, 0, &r) && r.status == 200);
+	free(r.body);
+	CHECK(http_key("GET", "/sandboxes", NULL, NULL, 0, &r) && r.status == 401 &&
+	      strstr(r.body, "\"unauthorized\""));
+	free(r.body);
+	CHECK(http_key("GET", "/sandboxes", "cbk_wrong_key_of_some_length", NULL, 0, &r) &&
+	      r.status == 401);
+	free(r.body);
+}
+
+/* The PNG's size (libpng's simplified API), or false if it is not one. */
+static bool png_size(const void *data, size_t len, unsigned int *w, unsigned int *h)
+{
+	png_image img = { .version = PNG_IMAGE_VERSION };
+	png_bytep px;
+	bool ok;
+
+	if (!png_image_begin_read_from_memory(&img, data, len))
+		return false;
+	img.format = PNG_FORMAT_RGB;
+	px = malloc(PNG_IMAGE_SIZE(img));
+	ok = px && png_image_finish_read(&img, NULL, px, 0, NULL);
+	*w = img.width;
+	*h = img.height;
+	free(px);
+	png_image_free(&img);
+	return ok;
+}
+
+static void check_screen_and_hands(void)
+{
+	char path[256], body[512];
+	struct resp r;
+	unsigned int w = 0, h = 0;
+	struct json_object *o;
+
+	create("\"metadata\":{\"suite\":\"api\"}", first);
+	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?scale=0.5", first);
+	CHECK(http("GET", path, NULL, &r) && r.status == 200 && strcmp(r.type, "image/png") == 0);
+	CHECK(png_size(r.body, r.len, &w, &h) && w == 640 && h == 400);
+	free(r.body);
+
+	/* An xterm, then a click into it, text and Return: the guest gets a file. */
+	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
+	o = expect("POST", path, "{\"cmd\":\"setsid xterm -geometry 80x10+0+0 </dev/null "
+		   ">/dev/null 2>&1 & timeout 30 xdotool search --sync --onlyvisible --class "
+		   "xterm\"}", 200);
+	CHECK(o && json_object_get_int(json_object_object_get(o, "exit_code")) == 0);
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
+	o = expect("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":200,\"y\":60},"
+		   "{\"type\":\"type\",\"text\":\"echo 'made by the API' > /tmp/made.txt\"},"
+		   "{\"type\":\"key\",\"keys\":\"Return\"}],\"screenshot\":{\"format\":\"jpeg\"}}",
+		   200);
+	CHECK(o && json_object_array_length(json_object_object_get(o, "results")) == 3);
+	CHECK(o && strcmp(jstr(json_object_object_get(o, "screenshot"), "format"), "jpeg") == 0 &&
+	      strncmp(jstr(json_object_object_get(o, "screenshot"), "data"), "/9j/", 4) == 0);
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
+	o = expect("POST", path, "{\"cmd\":\"for i in $(seq 50); do [ -s /tmp/made.txt ] && "
+		   "break; sleep 0.1; done\"}", 200);
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/tmp/made.txt", first);
+	CHECK(http("GET", path, NULL, &r) && r.status == 200 &&
+	      strcmp(r.body, "made by the API\n") == 0);
+	free(r.body);
+
+	/* Off the xterm, which hides the pointer while one types. */
+	snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
+	json_object_put(expect("POST", path, "{\"actions\":[{\"type\":\"move\",\"x\":300,"
+			       "\"y\":500}]}", 200));
+	snprintf(path, sizeof(path), "/sandboxes/%s/cursor", first);
+	o = expect("GET", path, NULL, 200);
+	CHECK(o && json_object_get_int(json_object_object_get(o, "x")) == 300 &&
+	      json_object_get_int(json_object_object_get(o, "y")) == 500);
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/stream", first);
+	o = expect("GET", path, NULL, 200);
+	CHECK(o && json_object_get_int(json_object_object_get(json_object_object_get(o, "vnc"),
+							       "port")) > 0);
+	json_object_put(o);
+	snprintf(body, sizeof(body), "/sandboxes?metadata.suite=api&state=running");
+	o = expect("GET", body, NULL, 200);
+	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 1);
+	json_object_put(o);
+}
+
+static void check_files_and_commands(void)
+{
+	size_t n = 50u << 20;
+	uint8_t *blob = malloc(n);
+	char path[256];
+	struct resp r;
+	struct json_object *o;
+	uint32_t x = 2463534242u;
+
+	for (size_t i = 0; blob && i < n; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		blob[i] = (uint8_t)x;
+	}
+	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/home/user/blob.bin&mode=600", first);
+	CHECK(blob && http_key("PUT", path, api_key, blob, n, &r) && r.status == 201 &&
+	      strstr(r.body, "\"size\":52428800"));
+	free(r.body);
+	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/home/user/blob.bin", first);
+	CHECK(http("GET", path, NULL, &r) && r.status == 200 && r.len == n &&
+	      memcmp(r.body, blob, n) == 0);
+	free(r.body);
+	free(blob);
+
+	/* Streamed: three lines a fifth of a second apart, then the exit. */
+	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
+	CHECK(http("POST", path, "{\"cmd\":\"for i in 1 2 3; do echo line$i; sleep 0.2; done; "
+		   "exit 7\",\"stream\":\"ndjson\"}", &r) && r.status == 200 &&
+	      strcmp(r.type, "application/x-ndjson") == 0);
+	CHECK(strstr(r.body, "{\"data\":\"line1\\n\",\"type\":\"stdout\"}\n"
+			     "{\"data\":\"line2\\n\",\"type\":\"stdout\"}\n"
+			     "{\"data\":\"line3\\n\",\"type\":\"stdout\"}\n") != NULL);
+	CHECK(strstr(r.body, "\"exit_code\":7") && strstr(r.body, "\"type\":\"exit\""));
+	free(r.body);
+	o = expect("POST", path, "{\"argv\":[\"sh\",\"-c\",\"echo $FOO; cat\"],\"env\":{\"FOO\":\"bar\"},"
+		   "\"stdin\":\"from stdin\"}", 200);
+	CHECK(o && strcmp(jstr(o, "stdout"), "bar\nfrom stdin") == 0);
+	json_object_put(o);
+}
+
+static void check_bad_input(void)
+{
+	char path[256], *big;
+	struct resp r;
+
+	CHECK(refused("POST", "/sandboxes", "{\"template\":", 400, "invalid_json"));
+	CHECK(refused("POST", "/sandboxes", "[1,2]", 400, "invalid_json"));
+	CHECK(refused("POST", "/sandboxes", "{\"vcpus\":\"two\"}", 400, "invalid_request"));
+	CHECK(refused("POST", "/sandboxes", "{\"colour\":\"red\"}", 400, "invalid_request"));
+	CHECK(refused("POST", "/sandboxes", "{\"template\":\"nope\"}", 400, "invalid_request"));
+	CHECK(refused("POST", "/sandboxes", "{\"resolution\":\"10x10\"}", 400, "invalid_request"));
+	CHECK(refused("GET", "/sandboxes/0123456789abcdef", NULL, 404, "sandbox_not_found"));
+	CHECK(refused("GET", "/nowhere", NULL, 404, "not_found"));
+	CHECK(refused("PATCH", "/sandboxes", NULL, 405, "method_not_allowed"));
+	CHECK(refused("GET", "/sandboxes?state=asleep", NULL, 400, "invalid_request"));
+	snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
+	CHECK(refused("POST", path, "{\"actions\":[{\"type\":\"teleport\"}]}", 400,
+		      "invalid_request"));
+	CHECK(refused("POST", path, "{\"actions\":[{\"type\":\"key\",\"keys\":\"ctrl+nosuchkey\"}]}",
+		      400, "invalid_request"));
+	CHECK(refused("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":5000,\"y\":10}]}", 400,
+		      "invalid_request"));
+	CHECK(refused("POST", path, "{\"actions\":[{\"type\":\"move\",\"x\":\"10\",\"y\":10}]}",
+		      400, "invalid_request"));
+	big = malloc((2u << 20) + 1);
+	memset(big, ' ', 2u << 20);
+	big[2u << 20] = '\0';
+	CHECK(refused("POST", path, big, 413, "payload_too_large"));
+	free(big);
+	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?region=1,2,3", first);
+	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?format=gif", first);
+	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=relative.txt", first);
+	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/no/such/file", first);
+	CHECK(refused("GET", path, NULL, 404, "not_found"));
+	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
+	CHECK(refused("POST", path, "{\"cmd\":\"true\",\"argv\":[\"true\"]}", 400, "invalid_request"));
+	CHECK(refused("POST", path, "{\"argv\":[\"/no/such/program\"]}", 404, "not_found"));
+	/* A bad request changed nothing: the sandbox still answers. */
+	snprintf(path, sizeof(path), "/sandboxes/%s", first);
+	json_object_put(expect("GET", path, NULL, 200));
+	CHECK(http("GET", "/sandboxes", NULL, &r) && r.status == 200 &&
+	      strstr(r.body, first) != NULL);
+	free(r.body);
+}
+
+struct creator {
+	pthread_t thread;
+	char id[32];
+	const char *extra;
+};
+
+static void *create_thread(void *arg)
+{
+	struct creator *c = arg;
+
+	create(c->extra, c->id);
+	return NULL;
+}
+
+static void check_many_and_timeout(void)
+{
+	struct creator c[4] = {
+		{ .extra = NULL }, { .extra = NULL }, { .extra = NULL },
+		{ .extra = "\"timeout\":60" },
+	};
+	char path[256];
+	struct json_object *o;
+
+	for (int i = 0; i < 4; i++)
+		pthread_create(&c[i].thread, NULL, create_thread, &c[i]);
+	for (int i = 0; i < 4; i++)
+		pthread_join(c[i].thread, NULL);
+	o = expect("GET", "/sandboxes?state=running", NULL, 200);
+	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 5);
+	json_object_put(o);
+	CHECK(refused("POST", "/sandboxes", "{\"template\":\"minimal\"}", 429, "too_many_sandboxes"));
+
+	/* The last one's timeout, cut to 2 s, passes: it is ended and its files go. */
+	snprintf(path, sizeof(path), "/sandboxes/%s/timeout", c[3].id);
+	json_object_put(expect("POST", path, "{\"timeout\":2}", 200));
+	snprintf(path, sizeof(path), "/sandboxes/%s", c[3].id);
+	for (int i = 0; i < 200 && sandbox_dir_exists(c[3].id); i++)
+		usleep(100000);
+	CHECK(!sandbox_dir_exists(c[3].id));
+	CHECK(refused("GET", path, NULL, 404, "sandbox_not_found"));
+
+	/* A monitor killed outright: reported dead at once, files gone, then deleted. */
+	{
+		int pid = monitor_pid(c[2].id);
+
+		CHECK(pid > 0 && kill(pid, SIGKILL) == 0);
+		snprintf(path, sizeof(path), "/sandboxes/%s", c[2].id);
+		o = NULL;
+		for (int i = 0; i < 50; i++) {
+			json_object_put(o);
+			o = expect("GET", path, NULL, 200);
+			if (o && strcmp(jstr(o, "state"), "dead") == 0)
+				break;
+			usleep(100000);
+		}
+		CHECK(o && strcmp(jstr(o, "state"), "dead") == 0 &&
+		      strstr(jstr(o, "reason"), "signal 9"));
+		json_object_put(o);
+		CHECK(!sandbox_dir_exists(c[2].id));
+		snprintf(path, sizeof(path), "/sandboxes/%s/screenshot", c[2].id);
+		CHECK(refused("GET", path, NULL, 409, "sandbox_not_running"));
+		snprintf(path, sizeof(path), "/sandboxes/%s", c[2].id);
+		json_object_put(expect("DELETE", path, NULL, 204));
+		CHECK(refused("GET", path, NULL, 404, "sandbox_not_found"));
+	}
+	snprintf(path, sizeof(path), "/sandboxes/%s", c[1].id);
+	json_object_put(expect("DELETE", path, NULL, 204));
+	CHECK(!sandbox_dir_exists(c[1].id));
+}
+
+/* Whether any cubicle-vmm of this data dir still runs. */
+static int monitors_running(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		char path[300], cmd[4096];
+		FILE *f;
+		size_t len;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		len = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+		for (size_t i = 0; i < len; i++)
+			cmd[i] = cmd[i] ? cmd[i] : ' ';
+		cmd[len] = '\0';
+		n += strstr(cmd, "cubicle-vmm") && strstr(cmd, data_dir);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void check_restart_and_stop(void)
+{
+	struct json_object *o;
+	char path[256];
+	DIR *d;
+	struct dirent *e;
+	int left = 0;
+
+	/* cubicled killed outright: its monitors die with it. */
+	CHECK(monitors_running() >= 1);
+	kill(daemon_pid, SIGKILL);
+	wait_daemon(10);
+	for (int i = 0; i < 100 && monitors_running(); i++)
+		usleep(100000);
+	CHECK(monitors_running() == 0);
+
+	/* A new cubicled cleans what the old one left. */
+	CHECK(start_daemon());
+	snprintf(path, sizeof(path), "%s/sandboxes", data_dir);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		left += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	CHECK(left == 0);
+	o = expect("GET", "/sandboxes", NULL, 200);
+	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 0);
+	json_object_put(o);
+
+	/* SIGTERM ends every sandbox, then cubicled, with status 0. */
+	create(NULL, first);
+	CHECK(monitors_running() == 1);
+	kill(daemon_pid, SIGTERM);
+	CHECK(wait_daemon(60) == 0);
+	CHECK(monitors_running() == 0);
+	CHECK(!sandbox_dir_exists(first));
+}
+
+int main(int argc, char **argv)
+{
+	char cfg_path[128];
+	FILE *f;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s CUBICLED GUEST_DIR\n", argv[0]);
+		return 2;
+	}
+	cubicled = argv[1];
+	guest_dir = argv[2];
+	snprintf(data_dir, sizeof(data_dir), "/tmp/cubicle-api-XXXXXX");
+	CHECK(mkdtemp(data_dir) != NULL);
+	snprintf(cfg_path, sizeof(cfg_path), "%s/cubicled.json", data_dir);
+	f = fopen(cfg_path, "w");
+	CHECK(f && fputs("{\"max_sandboxes\": 5, \"template\": \"minimal\", \"memory_mib\": 512, "
+			 "\"vcpus\": 1, \"max_body\": 1048576}\n", f) >= 0);
+	if (f)
+		fclose(f);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!start_daemon()) {
+		CHECK(!"cubicled starts");
+		goto out;
+	}
+	RUN(check_auth);
+	RUN(check_screen_and_hands);
+	RUN(check_files_and_commands);
+	RUN(check_bad_input);
+	RUN(check_many_and_timeout);
+	RUN(check_restart_and_stop);
+out:
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		if (wait_daemon(60) < 0)
+			kill(daemon_pid, SIGKILL);
+	}
+	curl_global_cleanup();
+	{
+		char cmd[256];
+
+		if (check_failed) {
+			snprintf(cmd, sizeof(cmd), "echo 'cubicled said:'; cat %s.log >&2", data_dir);
+			if (system(cmd) != 0)
+				fprintf(stderr, "no log\n");
+		}
+		snprintf(cmd, sizeof(cmd), "rm -rf %s %s.log", data_dir, data_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", data_dir);
+	}
+	return check_done();
+}

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "handlers.h"
 #include "log.h"
 #include "vmctl.h"
 
 #define CONTROL_WAIT_MS 10000       /* screenshots, cursor, display */
-#define ACTIONS_WAIT_MS 180000      /* a batch may hold and wait for a while */
 #define RESIZE_WAIT_MS 90000
 #define OUTPUT_MAX (16u << 20)      /* a command's stdout or stderr, answered whole */
 
@@ -99,13 +99,8 @@ static bool copy_name(struct api_req *r, struct json_object *o, const char *key,
 	return true;
 }
 
-/*
- * One request to the sandbox's control socket; on a transport failure, or
- * an answer with "ok": false, answers itself (with the monitor's code) and
- * returns NULL.
- */
-static struct json_object *control(struct api_req *r, struct json_object *req, uint8_t **data,
-				   size_t *len, int timeout_ms)
+struct json_object *api_control(struct api_req *r, struct json_object *req, uint8_t **data,
+				size_t *len, int timeout_ms)
 {
 	struct json_object *ans = NULL, *ok;
 	int ret = vmctl_call(r->sb->control, req, &ans, data, len, timeout_ms);
@@ -388,7 +383,7 @@ static void screenshot(struct api_req *r)
 		json_object_put(req);
 		return;
 	}
-	ans = control(r, req, &data, &len, CONTROL_WAIT_MS);
+	ans = api_control(r, req, &data, &len, CONTROL_WAIT_MS);
 	if (!ans)
 		return;
 	api_reply_bytes(r, 200, strcmp(str_field(ans, "format") ?: "", "jpeg") ? "image/png" :
@@ -404,8 +399,7 @@ static void screenshot(struct api_req *r)
 	json_object_put(ans);
 }
 
-/* A screenshot as {"format","width","height","data": base64} (NULL: answered). */
-static struct json_object *screenshot_json(struct api_req *r, struct json_object *how)
+struct json_object *api_screenshot_json(struct api_req *r, struct json_object *how)
 {
 	struct json_object *req = json_object_new_object(), *ans, *out, *v;
 	uint8_t *data = NULL;
@@ -416,7 +410,7 @@ static struct json_object *screenshot_json(struct api_req *r, struct json_object
 		json_object_put(req);
 		return NULL;
 	}
-	ans = control(r, req, &data, &len, CONTROL_WAIT_MS);
+	ans = api_control(r, req, &data, &len, CONTROL_WAIT_MS);
 	if (!ans)
 		return NULL;
 	b64 = malloc(4 * ((len + 2) / 3) + 1);
@@ -458,7 +452,7 @@ static void actions(struct api_req *r)
 	json_object_object_add(req, "actions", json_object_get(v));
 	if (json_object_object_get_ex(body, "scale", &v))
 		json_object_object_add(req, "scale", json_object_get(v));
-	ans = control(r, req, NULL, NULL, ACTIONS_WAIT_MS);
+	ans = api_control(r, req, NULL, NULL, ACTIONS_WAIT_MS);
 	if (!ans) {
 		/* A batch that failed midway says how far it got. */
 		goto out;
@@ -469,7 +463,7 @@ static void actions(struct api_req *r)
 	json_object_put(ans);
 	if (json_object_object_get_ex(body, "screenshot", &v) &&
 	    !(json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v))) {
-		shot = screenshot_json(r, v);
+		shot = api_screenshot_json(r, v);
 		if (!shot) {
 			json_object_put(out);
 			goto out;
@@ -486,7 +480,7 @@ static void cursor(struct api_req *r)
 	struct json_object *req = json_object_new_object(), *ans, *o, *v;
 
 	json_object_object_add(req, "op", json_object_new_string("cursor"));
-	ans = control(r, req, NULL, NULL, CONTROL_WAIT_MS);
+	ans = api_control(r, req, NULL, NULL, CONTROL_WAIT_MS);
 	if (!ans)
 		return;
 	o = json_object_new_object();
@@ -503,7 +497,7 @@ static void display_get(struct api_req *r)
 	struct json_object *req = json_object_new_object(), *ans, *o, *v;
 
 	json_object_object_add(req, "op", json_object_new_string("display"));
-	ans = control(r, req, NULL, NULL, CONTROL_WAIT_MS);
+	ans = api_control(r, req, NULL, NULL, CONTROL_WAIT_MS);
 	if (!ans)
 		return;
 	o = json_object_new_object();
@@ -536,7 +530,7 @@ static void display_set(struct api_req *r)
 	json_object_object_add(req, "op", json_object_new_string("resize"));
 	json_object_object_add(req, "width", json_object_new_int((int)w));
 	json_object_object_add(req, "height", json_object_new_int((int)h));
-	ans = control(r, req, NULL, NULL, RESIZE_WAIT_MS);
+	ans = api_control(r, req, NULL, NULL, RESIZE_WAIT_MS);
 	if (ans) {
 		json_object_put(ans);
 		display_get(r);
@@ -1101,6 +1095,10 @@ const struct api_route api_routes[] = {
 	{ "GET", "sandboxes/{id}/files", ROUTE_SANDBOX, download, NULL, NULL, NULL },
 	{ "PUT", "sandboxes/{id}/files", ROUTE_SANDBOX | ROUTE_UPLOAD, upload, upload_begin,
 	  upload_data, upload_abandon },
+	{ "POST", "sandboxes/{id}/computer/anthropic", ROUTE_SANDBOX, api_computer_anthropic, NULL,
+	  NULL, NULL },
+	{ "POST", "sandboxes/{id}/computer/openai", ROUTE_SANDBOX, api_computer_openai, NULL, NULL,
+	  NULL },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

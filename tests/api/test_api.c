@@ -3,7 +3,9 @@
  * - auth: no key and a wrong key are refused, /health needs none;
  * - a sandbox is created and answers: a PNG screenshot that decodes to the
  *   size asked, a batch of actions (click, type, key) that makes a file in
- *   the guest, read back through the files API; a 50 MiB upload downloads
+ *   the guest, read back through the files API; the same through
+ *   Anthropic's computer tool (on a declared 1024x640 screen: the points
+ *   map exactly, screenshots come at that size) and OpenAI's; a 50 MiB upload downloads
  *   byte for byte; a command's output streams as NDJSON, line by line;
  * - every bad input gets its 4xx and a JSON {code, message}: malformed JSON,
  *   wrong types, unknown fields, an unknown action or key name, a point off
@@ -280,6 +282,35 @@ static bool png_size(const void *data, size_t len, unsigned int *w, unsigned int
 	return ok;
 }
 
+/* The size of a PNG given in base64 (its IHDR, from the first 32 characters). */
+static bool png_b64_size(const char *b64, unsigned int *w, unsigned int *h)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t b[24];
+
+	if (strlen(b64) < 32)
+		return false;
+	for (int i = 0; i < 8; i++) {
+		uint32_t v = 0;
+
+		for (int j = 0; j < 4; j++) {
+			const char *p = strchr(tab, b64[4 * i + j]);
+
+			if (!p || !*p)
+				return false;
+			v = v << 6 | (uint32_t)(p - tab);
+		}
+		b[3 * i] = (uint8_t)(v >> 16);
+		b[3 * i + 1] = (uint8_t)(v >> 8);
+		b[3 * i + 2] = (uint8_t)v;
+	}
+	if (memcmp(b, "\x89PNG\r\n\x1a\n", 8) || memcmp(b + 12, "IHDR", 4))
+		return false;
+	*w = (unsigned int)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
+	*h = (unsigned int)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
+	return true;
+}
+
 static void check_screen_and_hands(void)
 {
 	char path[256], body[512];
@@ -317,6 +348,44 @@ static void check_screen_and_hands(void)
 	CHECK(http("GET", path, NULL, &r) && r.status == 200 &&
 	      strcmp(r.body, "made by the API\n") == 0);
 	free(r.body);
+
+	/*
+	 * The same through Anthropic's tool, told of a 1024x640 screen: (160, 48)
+	 * there is (200, 60) here. Each call answers a PNG of the declared size.
+	 */
+	snprintf(path, sizeof(path), "/sandboxes/%s/computer/anthropic?display_width=1024&"
+		 "display_height=640", first);
+	o = expect("POST", path, "{\"action\":\"left_click\",\"coordinate\":[160,48]}", 200);
+	CHECK(o && png_b64_size(jstr(json_object_object_get(json_object_array_get_idx(
+		json_object_object_get(o, "content"), 0), "source"), "data"), &w, &h) &&
+	      w == 1024 && h == 640);
+	json_object_put(o);
+	o = expect("POST", path, "{\"action\":\"cursor_position\"}", 200);
+	CHECK(o && strcmp(jstr(json_object_array_get_idx(json_object_object_get(o, "content"), 0),
+			       "text"), "X=160,Y=48") == 0);
+	json_object_put(o);
+	json_object_put(expect("POST", path, "{\"action\":\"type\",\"text\":\"echo \\\"by "
+			       "claude\\\" > /tmp/claude.txt\"}", 200));
+	json_object_put(expect("POST", path, "{\"action\":\"key\",\"text\":\"Return\"}", 200));
+	CHECK(refused("POST", path, "{\"action\":\"fly\"}", 400, "invalid_request"));
+	CHECK(refused("POST", path, "{\"action\":\"left_click\",\"coordinate\":[1024,10]}", 400,
+		      "invalid_request"));
+	/* And OpenAI's, batched, on the real size. */
+	snprintf(path, sizeof(path), "/sandboxes/%s/computer/openai", first);
+	o = expect("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":200,\"y\":60},"
+		   "{\"type\":\"type\",\"text\":\"echo by openai > /tmp/openai.txt\"},"
+		   "{\"type\":\"keypress\",\"keys\":[\"ENTER\"]}]}", 200);
+	CHECK(o && strcmp(jstr(o, "type"), "computer_screenshot") == 0 &&
+	      strncmp(jstr(o, "image_url"), "data:image/png;base64,", 22) == 0 &&
+	      png_b64_size(jstr(o, "image_url") + 22, &w, &h) && w == 1280 && h == 800);
+	json_object_put(o);
+	CHECK(refused("POST", path, "{\"type\":\"click\",\"x\":10,\"y\":10,\"button\":\"nose\"}",
+		      400, "invalid_request"));
+	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
+	o = expect("POST", path, "{\"cmd\":\"for i in $(seq 50); do [ -s /tmp/openai.txt ] && "
+		   "break; sleep 0.1; done; cat /tmp/claude.txt /tmp/openai.txt\"}", 200);
+	CHECK(o && strcmp(jstr(o, "stdout"), "by claude\nby openai\n") == 0);
+	json_object_put(o);
 
 	/* Off the xterm, which hides the pointer while one types. */
 	snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);

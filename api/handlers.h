@@ -28,6 +28,20 @@ struct json_object *api_control(struct api_req *r, struct json_object *req, uint
  */
 struct json_object *api_screenshot_json(struct api_req *r, struct json_object *how);
 
+/* Answers for an agent error (or a transport failure when ret is not -EREMOTEIO). */
+struct agent_error;
+void api_agent_failed(struct api_req *r, int ret, const struct agent_error *e);
+
+/* Background commands and file operations (api/guest.c). */
+void api_processes(struct api_req *r);
+void api_process_kill(struct api_req *r);
+void api_process_stdin(struct api_req *r);
+void api_file_stat(struct api_req *r);
+void api_file_list(struct api_req *r);
+void api_file_mkdir(struct api_req *r);
+void api_file_remove(struct api_req *r);
+void api_file_rename(struct api_req *r);
+
 /* POST /sandboxes/{id}/computer/anthropic and .../openai (api/computer.c). */
 void api_computer_anthropic(struct api_req *r);
 void api_computer_openai(struct api_req *r);

@@ -135,15 +135,14 @@ struct json_object *api_control(struct api_req *r, struct json_object *req, uint
 	return NULL;
 }
 
-/* Answers for an agent error (or a transport failure when ret is not -EREMOTEIO). */
-static void agent_failed(struct api_req *r, int ret, const struct agent_error *e)
+void api_agent_failed(struct api_req *r, int ret, const struct agent_error *e)
 {
 	const char *c = e->code;
 
 	if (ret != -EREMOTEIO)
 		api_reply_error(r, 502, "agent_unreachable", "the guest's agent did not answer: %s",
 				strerror(-ret));
-	else if (!strcmp(c, "ENOENT"))
+	else if (!strcmp(c, "ENOENT") || !strcmp(c, "ESRCH"))
 		api_reply_error(r, 404, "not_found", "%s", e->message);
 	else if (!strcmp(c, "EACCES") || !strcmp(c, "EPERM"))
 		api_reply_error(r, 403, "forbidden", "%s", e->message);
@@ -590,6 +589,7 @@ struct command {
 	const char **argv, **env;
 	char *cmd, *cwd, *user, *stdin_data;
 	char vsock[sizeof(((struct sandbox *)0)->vsock)];
+	bool background, keep_stdin;
 	/* streaming */
 	int out_fd;
 	bool sse, broken;
@@ -633,7 +633,8 @@ static void env_add(struct json_object *map, const char **env, size_t *n)
 static struct command *command_of(struct api_req *r, struct json_object *body, const char **mode)
 {
 	static const char *const fields[] = { "cmd", "argv", "env", "cwd", "user", "stdin",
-					      "timeout_ms", "stream", NULL };
+					      "timeout_ms", "stream", "background", "keep_stdin",
+					      NULL };
 	struct command *c = calloc(1, sizeof(*c));
 	struct json_object *v, *env = NULL;
 	unsigned int timeout = 0;
@@ -715,6 +716,15 @@ static struct command *command_of(struct api_req *r, struct json_object *body, c
 			api_reply_error(r, 400, "invalid_request", "stream: want \"ndjson\" or \"sse\"");
 			goto fail;
 		}
+	}
+	c->background = json_object_object_get_ex(body, "background", &v) &&
+			json_object_get_boolean(v);
+	c->keep_stdin = json_object_object_get_ex(body, "keep_stdin", &v) &&
+			json_object_get_boolean(v);
+	if ((c->background && *mode) || (c->keep_stdin && !c->background)) {
+		api_reply_error(r, 400, "invalid_request", "%s", c->keep_stdin && !c->background ?
+				"keep_stdin: only with background" : "background: not with stream");
+		goto fail;
 	}
 	snprintf(c->vsock, sizeof(c->vsock), "%s", r->sb->vsock);
 	return c;
@@ -798,6 +808,45 @@ static void streamed_done(void *opaque)
 	command_free(c);
 }
 
+/*
+ * Starts c and answers its pid without waiting: the agent runs a command on
+ * when its connection goes (docs/agent-protocol.md). Its stdin gets
+ * c->stdin_data and closes, or with keep_stdin stays open for
+ * POST .../processes/{pid}/stdin.
+ */
+static void start_background(struct api_req *r, struct command *c)
+{
+	struct json_object *req = agent_exec_request(&c->x), *reply = NULL, *o;
+	struct agent_error err = { "", "" };
+	int fd = agent_connect(c->vsock, AGENT_PORT), ret = fd < 0 ? fd : 0, pid = 0;
+
+	json_object_object_add(req, "stdin", json_object_new_boolean(c->stdin_data || c->keep_stdin));
+	if (ret == 0)
+		ret = agent_request(fd, req, &reply, &err);
+	json_object_put(req);
+	if (ret == 0)
+		pid = json_object_get_int(json_object_object_get(reply, "pid"));
+	json_object_put(reply);
+	for (size_t off = 0; ret == 0 && c->stdin_data && off < c->x.stdin_len;) {
+		uint32_t n = c->x.stdin_len - off > FRAME_DATA_CHUNK ? FRAME_DATA_CHUNK :
+			     (uint32_t)(c->x.stdin_len - off);
+
+		ret = frame_send(fd, FRAME_DATA, c->stdin_data + off, n);
+		off += n;
+	}
+	if (ret == 0 && c->stdin_data && !c->keep_stdin)
+		ret = frame_send(fd, FRAME_END, NULL, 0);
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		api_agent_failed(r, ret, &err);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "pid", json_object_new_int(pid));
+	api_reply_json(r, 201, o);
+}
+
 static void run_command(struct api_req *r)
 {
 	struct json_object *body = api_body_object(r), *o;
@@ -836,11 +885,16 @@ static void run_command(struct api_req *r)
 		MHD_add_response_header(r->resp, "Cache-Control", "no-cache");
 		return;
 	}
+	if (c->background) {
+		start_background(r, c);
+		command_free(c);
+		return;
+	}
 	c->x.on_output = collect;
 	c->x.opaque = &out;
 	ret = agent_exec_run(c->vsock, &c->x, &res, &err);
 	if (ret) {
-		agent_failed(r, ret, &err);
+		api_agent_failed(r, ret, &err);
 	} else {
 		o = json_object_new_object();
 		exit_fields(o, &res);
@@ -919,7 +973,7 @@ static void download(struct api_req *r)
 	ret = agent_call_timeout(r->sb->vsock, req, &reply, &err, 30000);
 	json_object_put(req);
 	if (ret) {
-		agent_failed(r, ret, &err);
+		api_agent_failed(r, ret, &err);
 		return;
 	}
 	type = str_field(reply, "type");
@@ -1059,7 +1113,7 @@ static void upload(struct api_req *r)
 		api_reply_error(r, 413, "payload_too_large", "uploads are limited to %llu bytes",
 				(unsigned long long)r->cfg->max_upload);
 	} else if (t->ret) {
-		agent_failed(r, t->ret, &t->err);
+		api_agent_failed(r, t->ret, &t->err);
 	} else {
 		o = json_object_new_object();
 		json_object_object_add(o, "path", json_object_new_string(t->path));
@@ -1095,6 +1149,16 @@ const struct api_route api_routes[] = {
 	{ "GET", "sandboxes/{id}/files", ROUTE_SANDBOX, download, NULL, NULL, NULL },
 	{ "PUT", "sandboxes/{id}/files", ROUTE_SANDBOX | ROUTE_UPLOAD, upload, upload_begin,
 	  upload_data, upload_abandon },
+	{ "DELETE", "sandboxes/{id}/files", ROUTE_SANDBOX, api_file_remove, NULL, NULL, NULL },
+	{ "GET", "sandboxes/{id}/files/stat", ROUTE_SANDBOX, api_file_stat, NULL, NULL, NULL },
+	{ "GET", "sandboxes/{id}/files/list", ROUTE_SANDBOX, api_file_list, NULL, NULL, NULL },
+	{ "POST", "sandboxes/{id}/files/mkdir", ROUTE_SANDBOX, api_file_mkdir, NULL, NULL, NULL },
+	{ "POST", "sandboxes/{id}/files/rename", ROUTE_SANDBOX, api_file_rename, NULL, NULL, NULL },
+	{ "GET", "sandboxes/{id}/processes", ROUTE_SANDBOX, api_processes, NULL, NULL, NULL },
+	{ "DELETE", "sandboxes/{id}/processes/{pid}", ROUTE_SANDBOX, api_process_kill, NULL, NULL,
+	  NULL },
+	{ "POST", "sandboxes/{id}/processes/{pid}/stdin", ROUTE_SANDBOX, api_process_stdin, NULL,
+	  NULL, NULL },
 	{ "POST", "sandboxes/{id}/computer/anthropic", ROUTE_SANDBOX, api_computer_anthropic, NULL,
 	  NULL, NULL },
 	{ "POST", "sandboxes/{id}/computer/openai", ROUTE_SANDBOX, api_computer_openai, NULL, NULL,

@@ -223,7 +223,7 @@ static bool pattern_matches(const char *pattern, struct api_req *r)
 
 	snprintf(buf, sizeof(buf), "%s", pattern);
 	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save), i++)
-		if (i >= r->nseg || (strcmp(tok, "{id}") && strcmp(tok, r->seg[i])))
+		if (i >= r->nseg || (tok[0] != '{' && strcmp(tok, r->seg[i])))
 			return false;
 	return i == r->nseg;
 }

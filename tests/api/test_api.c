@@ -415,6 +415,7 @@ static void check_files_and_commands(void)
 	struct resp r;
 	struct json_object *o;
 	uint32_t x = 2463534242u;
+	int pid;
 
 	for (size_t i = 0; blob && i < n; i++) {
 		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
@@ -444,6 +445,54 @@ static void check_files_and_commands(void)
 		   "\"stdin\":\"from stdin\"}", 200);
 	CHECK(o && strcmp(jstr(o, "stdout"), "bar\nfrom stdin") == 0);
 	json_object_put(o);
+
+	/* In the background: stdin fed later, a process list, a kill. */
+	o = expect("POST", path, "{\"cmd\":\"cat > /tmp/bg.txt\",\"background\":true,"
+		   "\"keep_stdin\":true}", 201);
+	pid = o ? json_object_get_int(json_object_object_get(o, "pid")) : 0;
+	CHECK(pid > 0);
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/processes/%d/stdin", first, pid);
+	json_object_put(expect("POST", path, "hello ", 204));
+	snprintf(path, sizeof(path), "/sandboxes/%s/processes/%d/stdin?close=true", first, pid);
+	json_object_put(expect("POST", path, "world", 204));
+	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
+	o = expect("POST", path, "{\"cmd\":\"while pgrep -x cat >/dev/null; do sleep 0.1; done; "
+		   "cat /tmp/bg.txt\"}", 200);
+	CHECK(o && strcmp(jstr(o, "stdout"), "hello world") == 0);
+	json_object_put(o);
+	o = expect("POST", path, "{\"cmd\":\"sleep 1000\",\"background\":true}", 201);
+	pid = o ? json_object_get_int(json_object_object_get(o, "pid")) : 0;
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/processes", first);
+	o = expect("GET", path, NULL, 200);
+	CHECK(o && strstr(json_object_to_json_string(o), "sleep 1000"));
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/processes/%d", first, pid);
+	json_object_put(expect("DELETE", path, NULL, 204));
+	CHECK(refused("DELETE", "/sandboxes/x/processes/1", NULL, 404, "sandbox_not_found"));
+
+	/* Folders, stat, list, rename, remove. */
+	snprintf(path, sizeof(path), "/sandboxes/%s/files/mkdir?path=/tmp/a/b", first);
+	json_object_put(expect("POST", path, NULL, 204));
+	snprintf(path, sizeof(path), "/sandboxes/%s/files/rename?from=/tmp/bg.txt&to=/tmp/a/b/f",
+		 first);
+	json_object_put(expect("POST", path, NULL, 204));
+	snprintf(path, sizeof(path), "/sandboxes/%s/files/stat?path=/tmp/a/b/f", first);
+	o = expect("GET", path, NULL, 200);
+	CHECK(o && strcmp(jstr(o, "type"), "file") == 0 &&
+	      json_object_get_int(json_object_object_get(o, "size")) == 11);
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/files/list?path=/tmp/a&depth=2", first);
+	o = expect("GET", path, NULL, 200);
+	CHECK(o && json_object_array_length(json_object_object_get(o, "entries")) == 2);
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/tmp/a", first);
+	CHECK(refused("DELETE", path, NULL, 409, "conflict"));
+	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/tmp/a&recursive=true", first);
+	json_object_put(expect("DELETE", path, NULL, 204));
+	snprintf(path, sizeof(path), "/sandboxes/%s/files/stat?path=/tmp/a", first);
+	CHECK(refused("GET", path, NULL, 404, "not_found"));
 }
 
 static void check_bad_input(void)

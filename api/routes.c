@@ -540,12 +540,16 @@ out:
 
 static void stream(struct api_req *r)
 {
+	const char *v = api_arg(r, "view_only");
+	bool view = v && (!strcmp(v, "true") || !strcmp(v, "1"));
 	struct json_object *o = json_object_new_object(), *vnc = json_object_new_object();
 	char url[128];
 
 	json_object_object_add(vnc, "host", json_object_new_string(r->cfg->vnc_host));
 	json_object_object_add(vnc, "port", json_object_new_int(r->sb->vnc_port));
-	json_object_object_add(vnc, "password", json_object_new_string(r->sb->vnc_password));
+	json_object_object_add(vnc, "password", json_object_new_string(
+		view ? r->sb->vnc_view_password : r->sb->vnc_password));
+	json_object_object_add(vnc, "view_only", json_object_new_boolean(view));
 	json_object_object_add(o, "vnc", vnc);
 	/* libvncserver takes websockets (noVNC) on the same port. */
 	snprintf(url, sizeof(url), "ws://%s:%d/websockify", r->cfg->vnc_host, r->sb->vnc_port);

@@ -279,7 +279,8 @@ static void spawn(struct sandboxes *t, struct sandbox *sb)
 {
 	const struct api_config *c = t->cfg;
 	char disk[PATH_MAX], overlay[PATH_MAX + 16], serial[PATH_MAX + 16], log[PATH_MAX + 16];
-	char pwfile[PATH_MAX + 16], path[PATH_MAX + API_NAME_MAX + 16], mem[16], cpus[16];
+	char pwfile[PATH_MAX + 16], viewfile[PATH_MAX + 24], mem[16], cpus[16];
+	char path[PATH_MAX + API_NAME_MAX + 16];
 	char display[32];
 	char vnc[API_NAME_MAX + 8], pidline[64];
 	const char *argv[40];
@@ -296,6 +297,7 @@ static void spawn(struct sandboxes *t, struct sandbox *sb)
 	snprintf(serial, sizeof(serial), "%s/console.log", sb->dir);
 	snprintf(log, sizeof(log), "%s/vmm.log", sb->dir);
 	snprintf(pwfile, sizeof(pwfile), "%s/vnc-password", sb->dir);
+	snprintf(viewfile, sizeof(viewfile), "%s/vnc-view-password", sb->dir);
 	snprintf(mem, sizeof(mem), "%u", sb->spec.memory_mib);
 	snprintf(cpus, sizeof(cpus), "%u", sb->spec.vcpus);
 	snprintf(display, sizeof(display), "%ux%u", sb->spec.width, sb->spec.height);
@@ -312,6 +314,7 @@ static void spawn(struct sandboxes *t, struct sandbox *sb)
 	argv[argc++] = "--vsock", argv[argc++] = sb->vsock;
 	argv[argc++] = "--vnc", argv[argc++] = vnc;
 	argv[argc++] = "--vnc-password-file", argv[argc++] = pwfile;
+	argv[argc++] = "--vnc-view-password-file", argv[argc++] = viewfile;
 	argv[argc++] = "--keyboard-layout", argv[argc++] = sb->spec.keyboard_layout;
 	if (sb->spec.keyboard_variant[0])
 		argv[argc++] = "--keyboard-variant", argv[argc++] = sb->spec.keyboard_variant;
@@ -682,7 +685,7 @@ static void new_id(char *id)
 static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t errlen)
 {
 	int64_t deadline = mono_ms() + (int64_t)t->cfg->boot_timeout_s * 1000;
-	char path[PATH_MAX + 16];
+	char path[PATH_MAX + 16], view[PATH_MAX + 24];
 	struct json_object *ans = NULL, *v;
 	int ret;
 
@@ -733,7 +736,9 @@ static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t
 		sb->vnc_port = json_object_get_int(v);
 	json_object_put(ans);
 	snprintf(path, sizeof(path), "%s/vnc-password", sb->dir);
-	if (!sb->vnc_port || !read_first_line(path, sb->vnc_password, sizeof(sb->vnc_password))) {
+	snprintf(view, sizeof(view), "%s/vnc-view-password", sb->dir);
+	if (!sb->vnc_port || !read_first_line(path, sb->vnc_password, sizeof(sb->vnc_password)) ||
+	    !read_first_line(view, sb->vnc_view_password, sizeof(sb->vnc_view_password))) {
 		set_err(err, errlen, "the sandbox's VNC server did not answer");
 		return -EIO;
 	}

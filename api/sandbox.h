@@ -43,6 +43,7 @@ struct sandbox {
 	char control[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char vsock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char vnc_password[16];
+	char vnc_view_password[16];     /* for viewers that only watch */
 	int vnc_port;
 	int64_t created_ms;             /* wall clock, ms since the epoch */
 	/* Below: under the table's lock. */

@@ -29,7 +29,8 @@ struct vnc {
 	uint8_t *buf;
 	size_t used;                /* bytes of buf the current mode covers */
 	char password[VNC_PASSWORD_MAX + 1];
-	char *passwords[2];         /* libvncserver's NULL-terminated list */
+	char view_password[VNC_PASSWORD_MAX + 1];
+	char *passwords[3];         /* libvncserver's NULL-terminated list */
 	struct vnc_input input;
 	bool view_only;
 	/* Cursor state, only touched on the device loop's thread (and vnc_new). */
@@ -87,7 +88,8 @@ static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
 
-	if (!v->view_only && v->input.key)
+	/* libvncserver passes no input of a view-only viewer; this is the second lock. */
+	if (!cl->viewOnly && v->input.key)
 		v->input.key(v->input.opaque, down, (uint32_t)keysym);
 }
 
@@ -95,7 +97,7 @@ static void on_pointer(int buttons, int x, int y, rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
 
-	if (v->view_only)
+	if (cl->viewOnly)
 		return;
 	if (v->input.pointer)
 		v->input.pointer(v->input.opaque, buttons, x, y);
@@ -114,7 +116,7 @@ static void on_gone(rfbClientPtr cl)
 	struct vnc *v = cl->screen->screenData;
 
 	vnc_log("viewer %s left\n", cl->host ? cl->host : "?");
-	if (!v->view_only && v->input.gone)
+	if (!cl->viewOnly && v->input.gone)
 		v->input.gone(v->input.opaque);
 }
 
@@ -182,8 +184,15 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	struct in_addr addr;
 	struct vnc *v;
 
-	if (!o->password || !*o->password || strlen(o->password) > VNC_PASSWORD_MAX) {
+	if (!o->password || !*o->password || strlen(o->password) > VNC_PASSWORD_MAX ||
+	    (o->view_password && (!*o->view_password ||
+				  strlen(o->view_password) > VNC_PASSWORD_MAX))) {
 		snprintf(err, errlen, "vnc: want a password of 1 to %d characters", VNC_PASSWORD_MAX);
+		return NULL;
+	}
+	/* The list's first match decides: the same word twice would give control. */
+	if (o->view_password && strcmp(o->password, o->view_password) == 0) {
+		snprintf(err, errlen, "vnc: the view-only password must differ from the password");
 		return NULL;
 	}
 	if (inet_pton(AF_INET, o->addr, &addr) != 1) {
@@ -211,6 +220,10 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	}
 	snprintf(v->password, sizeof(v->password), "%s", o->password);
 	v->passwords[0] = v->password;
+	if (o->view_password) {
+		snprintf(v->view_password, sizeof(v->view_password), "%s", o->view_password);
+		v->passwords[1] = v->view_password;
+	}
 	v->view_only = o->view_only;
 	if (input)
 		v->input = *input;
@@ -234,6 +247,7 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 	v->screen->ipv6port = 0;
 	v->screen->httpPort = 0;
 	v->screen->authPasswdData = v->passwords;
+	v->screen->authPasswdFirstViewOnly = 1;     /* view_password, when there is one */
 	v->screen->passwordCheck = rfbCheckPasswordByList;
 	v->screen->kbdAddEvent = on_key;
 	v->screen->ptrAddEvent = on_pointer;

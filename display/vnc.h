@@ -27,7 +27,8 @@ struct vnc_options {
 	const char *addr;           /* IPv4 address to listen on, e.g. "127.0.0.1" */
 	int port;                   /* 0: a free port the system picks */
 	const char *password;       /* 1..VNC_PASSWORD_MAX characters */
-	bool view_only;             /* viewers' keys and pointer are ignored */
+	const char *view_password;  /* NULL, or a second password: that viewer only watches */
+	bool view_only;             /* every viewer's keys and pointer are ignored */
 };
 
 /*

@@ -46,6 +46,9 @@ const char vmm_usage[] =
 	"                       the VNC password (first line, at most 8 characters);\n"
 	"                       a random one is written there (mode 0600) if the\n"
 	"                       file does not exist. Required with --vnc\n"
+	"  --vnc-view-password-file PATH\n"
+	"                       a second password (made the same way), for viewers\n"
+	"                       that only watch\n"
 	"  --vnc-view-only      viewers see the screen but cannot type or click\n"
 	"  --vsock PATH         virtio-vsock for the guest (CID 3): host programs\n"
 	"                       connect to the unix socket PATH and send\n"
@@ -113,7 +116,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 {
 	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
 	       O_QEMU, O_VSOCK, O_OVERLAY, O_DISPLAY, O_CONTROL, O_VNC, O_VNC_PASSWORD_FILE,
-	       O_VNC_VIEW_ONLY, O_KBD_LAYOUT, O_KBD_VARIANT, O_HELP };
+	       O_VNC_VIEW_PASSWORD_FILE, O_VNC_VIEW_ONLY, O_KBD_LAYOUT, O_KBD_VARIANT, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "disk", required_argument, NULL, O_DISK },
@@ -130,6 +133,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		{ "vnc", required_argument, NULL, O_VNC },
 		{ "vnc-password-file", required_argument, NULL, O_VNC_PASSWORD_FILE },
 		{ "vnc-view-only", no_argument, NULL, O_VNC_VIEW_ONLY },
+		{ "vnc-view-password-file", required_argument, NULL, O_VNC_VIEW_PASSWORD_FILE },
 		{ "keyboard-layout", required_argument, NULL, O_KBD_LAYOUT },
 		{ "keyboard-variant", required_argument, NULL, O_KBD_VARIANT },
 		{ "help", no_argument, NULL, O_HELP },
@@ -224,6 +228,11 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 				return fail(err, errlen, "--vnc-password-file: want a file path");
 			cfg->vnc_password_file = optarg;
 			break;
+		case O_VNC_VIEW_PASSWORD_FILE:
+			if (!*optarg)
+				return fail(err, errlen, "--vnc-view-password-file: want a file path");
+			cfg->vnc_view_password_file = optarg;
+			break;
 		case O_VNC_VIEW_ONLY: cfg->vnc_view_only = true; break;
 		case O_KBD_LAYOUT:
 		case O_KBD_VARIANT:
@@ -264,8 +273,13 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		return fail(err, errlen, "--vnc needs a screen (not --display none)");
 	if (cfg->vnc_addr && !cfg->vnc_password_file)
 		return fail(err, errlen, "--vnc needs --vnc-password-file (VNC always asks a password)");
-	if (!cfg->vnc_addr && (cfg->vnc_password_file || cfg->vnc_view_only))
-		return fail(err, errlen, "--vnc-password-file and --vnc-view-only need --vnc");
+	if (!cfg->vnc_addr && (cfg->vnc_password_file || cfg->vnc_view_only ||
+			       cfg->vnc_view_password_file))
+		return fail(err, errlen, "--vnc-password-file, --vnc-view-password-file and "
+			    "--vnc-view-only need --vnc");
+	if (cfg->vnc_view_password_file && cfg->vnc_password_file &&
+	    strcmp(cfg->vnc_view_password_file, cfg->vnc_password_file) == 0)
+		return fail(err, errlen, "--vnc-view-password-file: want a file of its own");
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct vmm_config {
 	char vnc_addr_buf[16];
 	int vnc_port;            /* 0: a free one */
 	const char *vnc_password_file;
+	const char *vnc_view_password_file;
 	bool vnc_view_only;
 	const char *kbd_layout;  /* XKB layout of the keyboard, host and guest (default "us") */
 	const char *kbd_variant; /* its variant, or NULL */

@@ -80,15 +80,23 @@ static void on_cursor(void *opaque, const struct gpu_cursor *c, bool new_image)
 struct vnc *screen_start_vnc(struct virtio_dev *gpu, const struct vmm_config *cfg,
 			     const struct vnc_input *input, char *err, size_t errlen)
 {
-	char password[VNC_PASSWORD_MAX + 1];
+	char password[VNC_PASSWORD_MAX + 1], view[VNC_PASSWORD_MAX + 1];
 	struct vnc_options o = { .addr = cfg->vnc_addr, .port = cfg->vnc_port,
 				 .password = password, .view_only = cfg->vnc_view_only };
 	struct vnc *v;
 
 	if (screen_vnc_password(cfg->vnc_password_file, password, err, errlen) < 0)
 		return NULL;
+	if (cfg->vnc_view_password_file) {
+		if (screen_vnc_password(cfg->vnc_view_password_file, view, err, errlen) < 0) {
+			explicit_bzero(password, sizeof(password));
+			return NULL;
+		}
+		o.view_password = view;
+	}
 	v = vnc_new(gpu_framebuffer(gpu), &o, input, err, errlen);
 	explicit_bzero(password, sizeof(password));
+	explicit_bzero(view, sizeof(view));
 	if (!v)
 		return NULL;
 	gpu_set_listener(gpu, &(struct gpu_listener){ .resized = on_resized, .damaged = on_damaged,

@@ -1,6 +1,8 @@
 /*
  * cubicled end to end over HTTP on loopback, with real `minimal` sandboxes:
  * - auth: no key and a wrong key are refused, /health needs none;
+ * - a VNC viewer with the view-only password moves nothing, one with the
+ *   password moves the pointer;
  * - a sandbox is created and answers: a PNG screenshot that decodes to the
  *   size asked, a batch of actions (click, type, key) that makes a file in
  *   the guest, read back through the files API; the same through
@@ -25,6 +27,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <png.h>
+#include <rfb/rfbclient.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -282,6 +285,60 @@ static bool png_size(const void *data, size_t len, unsigned int *w, unsigned int
 	return ok;
 }
 
+static char *vnc_password_value;
+
+static char *give_password(rfbClient *c)
+{
+	(void)c;
+	return strdup(vnc_password_value);
+}
+
+/* Connects a VNC viewer as the stream route says and moves its pointer to x, y. */
+static bool vnc_pointer(const char *stream_path, int x, int y)
+{
+	struct json_object *o = expect("GET", stream_path, NULL, 200), *vnc;
+	rfbClient *c;
+	bool ok;
+
+	if (!o || !json_object_object_get_ex(o, "vnc", &vnc)) {
+		json_object_put(o);
+		return false;
+	}
+	c = rfbGetClient(8, 3, 4);
+	vnc_password_value = strdup(jstr(vnc, "password"));
+	c->GetPassword = give_password;
+	free(c->serverHost);
+	c->serverHost = strdup(jstr(vnc, "host"));
+	c->serverPort = json_object_get_int(json_object_object_get(vnc, "port"));
+	json_object_put(o);
+	ok = rfbInitClient(c, NULL, NULL);       /* frees c on failure */
+	if (ok) {
+		ok = SendPointerEvent(c, x, y, 0);
+		usleep(500000);
+		free(c->frameBuffer);
+		rfbClientCleanup(c);
+	}
+	free(vnc_password_value);
+	return ok;
+}
+
+/* Whether GET cursor says x, y. */
+static bool cursor_is(int x, int y)
+{
+	char path[128];
+	struct json_object *o;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/sandboxes/%s/cursor", first);
+	o = expect("GET", path, NULL, 200);
+	ok = o && json_object_get_int(json_object_object_get(o, "x")) == x &&
+	     json_object_get_int(json_object_object_get(o, "y")) == y;
+	if (o && !ok)
+		fprintf(stderr, "cursor %s, want %d,%d\n", json_object_to_json_string(o), x, y);
+	json_object_put(o);
+	return ok;
+}
+
 /* The size of a PNG given in base64 (its IHDR, from the first 32 characters). */
 static bool png_b64_size(const char *b64, unsigned int *w, unsigned int *h)
 {
@@ -396,11 +453,14 @@ static void check_screen_and_hands(void)
 	CHECK(o && json_object_get_int(json_object_object_get(o, "x")) == 300 &&
 	      json_object_get_int(json_object_object_get(o, "y")) == 500);
 	json_object_put(o);
+	/*
+	 * VNC: a viewer with the view-only password moves nothing; one with the
+	 * password moves the pointer.
+	 */
+	snprintf(path, sizeof(path), "/sandboxes/%s/stream?view_only=true", first);
+	CHECK(vnc_pointer(path, 700, 650) && cursor_is(300, 500));
 	snprintf(path, sizeof(path), "/sandboxes/%s/stream", first);
-	o = expect("GET", path, NULL, 200);
-	CHECK(o && json_object_get_int(json_object_object_get(json_object_object_get(o, "vnc"),
-							       "port")) > 0);
-	json_object_put(o);
+	CHECK(vnc_pointer(path, 700, 650) && cursor_is(700, 650));
 	snprintf(body, sizeof(body), "/sandboxes?metadata.suite=api&state=running");
 	o = expect("GET", body, NULL, 200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 1);

@@ -14,7 +14,7 @@ TEMPLATES := minimal desktop
 TEMPLATE ?= desktop
 GUEST := $(BUILD)/guest
 
-.PHONY: all deps build build-asan guest kernel image run test test-unit bench clean
+.PHONY: all deps build build-asan guest kernel image run run-vmm test test-unit bench clean
 
 all: build guest
 
@@ -50,14 +50,26 @@ image: deps build
 
 guest: kernel image
 
-# Boots a desktop sandbox (TEMPLATE, default desktop; its own overlay on the
-# shared base image) with VNC on 127.0.0.1:$(VNC_PORT), shows its console,
-# runs a command through the agent, saves a screenshot, then opens a shell in
-# it as `user`; leaving the shell powers the sandbox off.
+# Starts cubicled, the sandbox service, on http://127.0.0.1:$(PORT) with its
+# sandboxes' files in $(DATA_DIR), and prints its URL and API key. Ctrl-C
+# stops it and ends every sandbox.
+PORT ?= 8080
+DATA_DIR ?= /var/lib/cubicle
+run: deps build guest
+	@echo "--- cubicled: try  curl -H \"Authorization: Bearer KEY\" -X POST http://127.0.0.1:$(PORT)/sandboxes -d '{}'"
+	@echo "--- API: docs/api.md; command line: build/api/cubicle --help; Ctrl-C stops"
+	@$(BUILD)/api/cubicled --data-dir $(DATA_DIR) --listen 127.0.0.1:$(PORT) \
+		--guest-dir $(GUEST) --print-key
+
+# Boots one desktop sandbox without the service (TEMPLATE, default desktop;
+# its own overlay on the shared base image) with VNC on
+# 127.0.0.1:$(VNC_PORT), shows its console, runs a command through the
+# agent, saves a screenshot, then opens a shell in it as `user`; leaving the
+# shell powers the sandbox off.
 RUN_DIR := $(BUILD)/run
 VNC_PORT ?= 5900
 CTL = $(BUILD)/guest-desktop/cubicle-ctl --vsock $(RUN_DIR)/vsock
-run: deps build guest
+run-vmm: deps build guest
 	@mkdir -p $(RUN_DIR) && rm -f $(RUN_DIR)/overlay.qcow2 $(RUN_DIR)/console.log
 	@$(BUILD)/vmm/cubicle-vmm --kernel "$$(cat $(GUEST)/kernel.path)" \
 		--disk "$$(cat $(GUEST)/$(TEMPLATE).path)" --overlay $(RUN_DIR)/overlay.qcow2 \

@@ -41,6 +41,8 @@ static const char usage[] =
 	"  --guest-dir DIR      kernel.path and <template>.path, as `make guest`\n"
 	"                       leaves them (default: build/guest beside cubicled)\n"
 	"  --qemu PATH          QEMU for cubicle-vmm (default its own)\n"
+	"  --print-key          print the API key on stdout at start (it is printed\n"
+	"                       anyway when it is made)\n"
 	"  --help               this text\n"
 	"\n"
 	"Logs go to stderr, one logfmt line per event. Exit status: 0 after SIGINT or\n"
@@ -88,6 +90,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "api-key-file", required_argument, NULL, 'k' },
 		{ "vmm", required_argument, NULL, 'v' }, { "guest-dir", required_argument, NULL, 'g' },
 		{ "qemu", required_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' },
+		{ "print-key", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *config = NULL, *key_file = NULL, *vmm = NULL, *guest = NULL;
@@ -98,7 +101,7 @@ int main(int argc, char **argv)
 	struct api_server *srv;
 	sigset_t mask;
 	ssize_t n;
-	bool made;
+	bool made, print_key = false;
 	int c, sig;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -110,6 +113,7 @@ int main(int argc, char **argv)
 		case 'v': vmm = optarg; break;
 		case 'g': guest = optarg; break;
 		case 'q': qemu = optarg; break;
+		case 'p': print_key = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -193,6 +197,8 @@ int main(int argc, char **argv)
 	if (made)
 		printf("cubicled: a new API key was made and stored in %s:\n%s\n",
 		       key_file ? key_file : path, key);
+	else if (print_key)
+		printf("cubicled: the API key (from %s):\n%s\n", key_file ? key_file : path, key);
 	else
 		printf("cubicled: the API key is in %s\n", key_file ? key_file : path);
 	fflush(stdout);

@@ -859,22 +859,26 @@ static void run_command(struct api_req *r)
 	struct agent_error err = { "", "" };
 	struct command *c;
 	const char *mode;
+	bool streamed, sse;
 	int pipefd[2], ret;
 
 	if (!body)
 		return;
 	c = command_of(r, body, &mode);
+	/* mode lives in body: read it before body goes. */
+	streamed = mode != NULL;
+	sse = mode && strcmp(mode, "sse") == 0;
 	json_object_put(body);
 	if (!c)
 		return;
-	if (mode) {
+	if (streamed) {
 		if (pipe2(pipefd, O_CLOEXEC) < 0) {
 			command_free(c);
 			api_reply_error(r, 500, "internal", "pipe: %s", strerror(errno));
 			return;
 		}
 		c->out_fd = pipefd[1];
-		c->sse = strcmp(mode, "sse") == 0;
+		c->sse = sse;
 		c->x.on_output = stream_output;
 		c->x.opaque = c;
 		if (pthread_create(&c->thread, NULL, run_streamed, c)) {

@@ -104,7 +104,8 @@ int main(int argc, char **argv)
 	bool made, print_key = false;
 	int c, sig;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0;     /* one line of our own instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'l': listen = optarg; break;
@@ -115,12 +116,19 @@ int main(int argc, char **argv)
 		case 'q': qemu = optarg; break;
 		case 'p': print_key = true; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		case ':':
+			fprintf(stderr, "cubicled: %s needs a value (see --help)\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "cubicled: unknown option '%s' (see --help)\n", argv[optind - 1]);
+			return 2;
 		}
 	}
 	if (optind < argc || !data) {
-		fprintf(stderr, "cubicled: %s\n", optind < argc ? "unexpected argument" :
-			"--data-dir is required (see --help)");
+		if (optind < argc)
+			fprintf(stderr, "cubicled: unexpected argument '%s' (see --help)\n", argv[optind]);
+		else
+			fprintf(stderr, "cubicled: --data-dir is required (see --help)\n");
 		return 2;
 	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);

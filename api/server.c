@@ -391,6 +391,17 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
 	free(req);
 }
 
+/* libmicrohttpd's own complaints, as log lines. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512], q[600];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	api_log("warn", "msg=%s source=libmicrohttpd", api_log_str(q, sizeof(q), msg));
+}
+
 struct api_server *api_server_start(const struct api_config *cfg, struct sandboxes *t,
 				    const char *key, char *err, size_t errlen)
 {
@@ -412,6 +423,7 @@ struct api_server *api_server_start(const struct api_config *cfg, struct sandbox
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 0u,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(err, errlen, "cannot listen on %s:%u (in use, or not an address here?)",

@@ -86,11 +86,15 @@ static bool open_xterm(const char *title, const char *geometry, const char *cmd,
 	int x = 0, y = 0, w = 0, h = 0;
 	char click[128];
 
-	/* xwininfo, not xdotool: xdotool counts the frame's offset twice. */
+	/*
+	 * xwininfo, not xdotool: xdotool counts the frame's offset twice. By id:
+	 * `xwininfo -name` walks every window and fails on one that an earlier
+	 * xterm, exiting, destroys meanwhile.
+	 */
 	snprintf(sh, sizeof(sh), "LC_ALL=C.UTF-8 setsid xterm -u8 -fn 6x13 -T %s -geometry %s "
 		 "-e sh -c '%s' </dev/null >/dev/null 2>&1 & "
-		 "timeout 30 xdotool search --sync --onlyvisible --name '^%s$' >/dev/null && "
-		 "xwininfo -name %s", title, geometry, cmd, title, title);
+		 "id=$(timeout 30 xdotool search --sync --onlyvisible --name '^%s$' | head -n 1) && "
+		 "xwininfo -id \"$id\"", title, geometry, cmd, title);
 	out = guest(sh);
 	if (!out)
 		return false;

@@ -87,13 +87,15 @@ static bool open_xterm(const char *title, const char *geometry, const char *cmd,
 	char click[128];
 
 	/*
-	 * xwininfo, not xdotool: xdotool counts the frame's offset twice. By id:
-	 * `xwininfo -name` walks every window and fails on one that an earlier
-	 * xterm, exiting, destroys meanwhile.
+	 * xwininfo, not xdotool: xdotool counts the frame's offset twice. Both
+	 * walking every window (xdotool search, xwininfo -name) fail with
+	 * BadWindow on one that an earlier xterm, exiting, destroys meanwhile:
+	 * the search is retried, and xwininfo asks by id.
 	 */
 	snprintf(sh, sizeof(sh), "LC_ALL=C.UTF-8 setsid xterm -u8 -fn 6x13 -T %s -geometry %s "
 		 "-e sh -c '%s' </dev/null >/dev/null 2>&1 & "
-		 "id=$(timeout 30 xdotool search --sync --onlyvisible --name '^%s$' | head -n 1) && "
+		 "for i in 1 2 3 4 5; do id=$(timeout 30 xdotool search --sync --onlyvisible "
+		 "--name '^%s$' 2>/dev/null | head -n 1); [ -n \"$id\" ] && break; sleep 0.2; done; "
 		 "xwininfo -id \"$id\"", title, geometry, cmd, title);
 	out = guest(sh);
 	if (!out)

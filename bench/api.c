@@ -26,10 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cubicled.h"
+
 #define ACTION_GAP_MS 20
 
 static char base[128], auth[300], data_dir[64];
-static pid_t daemon_pid;
+static struct cubicled service;
 static const char *template_name = "minimal";
 
 static double now(void)
@@ -263,46 +265,18 @@ static void *create_thread(void *arg)
 
 static bool start_daemon(const char *cubicled, const char *guest_dir, int max)
 {
-	char line[256], path[128], cfg[256];
-	int out[2];
+	char path[128], cfg[256];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/cubicled.json", data_dir);
 	snprintf(cfg, sizeof(cfg), "{\"max_sandboxes\": %d, \"memory_mib\": 512, \"vcpus\": 1}\n",
 		 max);
 	f = fopen(path, "w");
-	if (!f || fputs(cfg, f) < 0 || fclose(f) != 0 || pipe(out) < 0)
+	if (!f || fputs(cfg, f) < 0 || fclose(f) != 0 ||
+	    !cubicled_start(&service, cubicled, data_dir, guest_dir, NULL))
 		return false;
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(out[1], 1);
-		dup2(null, 2);
-		execl(cubicled, cubicled, "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-		      "--guest-dir", guest_dir, (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	f = fdopen(out[0], "r");
-	if (!f || !fgets(line, sizeof(line), f) || !strstr(line, "http")) {
-		if (f)
-			fclose(f);
-		return false;
-	}
-	fclose(f);
-	snprintf(base, sizeof(base), "%.*s", (int)strcspn(strstr(line, "http"), "\n"),
-		 strstr(line, "http"));
-	snprintf(path, sizeof(path), "%s/api-key", data_dir);
-	f = fopen(path, "r");
-	if (!f || !fgets(line, sizeof(line), f)) {
-		if (f)
-			fclose(f);
-		return false;
-	}
-	fclose(f);
-	line[strcspn(line, "\n")] = '\0';
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", line);
+	snprintf(base, sizeof(base), "%s", service.url);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", service.key);
 	return true;
 }
 
@@ -435,8 +409,8 @@ int main(int argc, char **argv)
 	free(cr);
 	if (http("GET", "/sandboxes", NULL, &b) == 200)
 		free(b.p);
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	kill(service.pid, SIGTERM);
+	cubicled_wait(&service, 120);
 	snprintf(path, sizeof(path), "rm -rf %s", data_dir);
 	if (system(path) != 0)
 		fprintf(stderr, "bench_api: could not remove %s\n", data_dir);

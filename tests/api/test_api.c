@@ -39,10 +39,11 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "cubicled.h"
 
 static char base[128], api_key[128], data_dir[64];
 static const char *cubicled, *guest_dir;
-static pid_t daemon_pid;
+static struct cubicled service;
 
 struct resp {
 	long status;
@@ -195,66 +196,17 @@ static int monitor_pid(const char *id)
 	return pid;
 }
 
-/*
- * Starts cubicled on a free port, its log in DATA.log (which the pipe of a
- * test harness could not hold); false if it does not come up.
- */
+/* Starts cubicled, its log in DATA.log (which a pipe could not hold). */
 static bool start_daemon(void)
 {
-	char log[96], path[128], line[256];
-	int out[2];
-	FILE *f;
+	char log[96];
 
 	snprintf(log, sizeof(log), "%s.log", data_dir);
-	if (pipe(out) < 0)
+	if (!cubicled_start(&service, cubicled, data_dir, guest_dir, log))
 		return false;
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(out[1], 1);
-		dup2(fd, 2);
-		close(out[0]);
-		execl(cubicled, cubicled, "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-		      "--guest-dir", guest_dir, (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	f = fdopen(out[0], "r");
-	/* "cubicled: listening on http://127.0.0.1:PORT" */
-	if (!f || !fgets(line, sizeof(line), f) || !strstr(line, "listening on ")) {
-		if (f)
-			fclose(f);
-		return false;
-	}
-	fclose(f);      /* later lines go nowhere: cubicled ignores SIGPIPE */
-	snprintf(base, sizeof(base), "%.*s", (int)strcspn(strstr(line, "http"), "\n"),
-		 strstr(line, "http"));
-	snprintf(path, sizeof(path), "%s/api-key", data_dir);
-	f = fopen(path, "r");
-	if (!f || !fgets(api_key, sizeof(api_key), f)) {
-		if (f)
-			fclose(f);
-		return false;
-	}
-	fclose(f);
-	api_key[strcspn(api_key, "\n")] = '\0';
+	snprintf(base, sizeof(base), "%s", service.url);
+	snprintf(api_key, sizeof(api_key), "%s", service.key);
 	return true;
-}
-
-/* Waits up to timeout_s for cubicled to exit; its status, or -1. */
-static int wait_daemon(int timeout_s)
-{
-	int status;
-
-	for (int i = 0; i < timeout_s * 10; i++) {
-		if (waitpid(daemon_pid, &status, WNOHANG) == daemon_pid) {
-			daemon_pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		usleep(100000);
-	}
-	return -1;
 }
 
 static char first[32];
@@ -720,8 +672,8 @@ static void check_restart_and_stop(void)
 
 	/* cubicled killed outright: its monitors die with it. */
 	CHECK(monitors_running() >= 1);
-	kill(daemon_pid, SIGKILL);
-	wait_daemon(10);
+	kill(service.pid, SIGKILL);
+	cubicled_wait(&service, 10);
 	for (int i = 0; i < 100 && monitors_running(); i++)
 		usleep(100000);
 	CHECK(monitors_running() == 0);
@@ -742,8 +694,8 @@ static void check_restart_and_stop(void)
 	/* SIGTERM ends every sandbox, then cubicled, with status 0. */
 	create(NULL, first);
 	CHECK(monitors_running() == 1);
-	kill(daemon_pid, SIGTERM);
-	CHECK(wait_daemon(60) == 0);
+	kill(service.pid, SIGTERM);
+	CHECK(cubicled_wait(&service, 60) == 0);
 	CHECK(monitors_running() == 0);
 	CHECK(!sandbox_dir_exists(first));
 }
@@ -779,10 +731,10 @@ int main(int argc, char **argv)
 	RUN(check_many_and_timeout);
 	RUN(check_restart_and_stop);
 out:
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		if (wait_daemon(60) < 0)
-			kill(daemon_pid, SIGKILL);
+	if (service.pid > 0) {
+		kill(service.pid, SIGTERM);
+		if (cubicled_wait(&service, 60) < 0)
+			kill(service.pid, SIGKILL);
 	}
 	curl_global_cleanup();
 	{

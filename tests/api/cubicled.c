@@ -1,0 +1,66 @@
+#include "cubicled.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+bool cubicled_start(struct cubicled *d, const char *binary, const char *data_dir,
+		    const char *guest_dir, const char *log_path)
+{
+	char line[256], path[512];
+	const char *http;
+	int out[2];
+	FILE *f;
+
+	memset(d, 0, sizeof(*d));
+	if (pipe(out) < 0)
+		return false;
+	d->pid = fork();
+	if (d->pid == 0) {
+		int fd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600) :
+				    open("/dev/null", O_WRONLY);
+
+		dup2(out[1], 1);
+		dup2(fd, 2);
+		close(out[0]);
+		execl(binary, binary, "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+		      "--guest-dir", guest_dir, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	f = fdopen(out[0], "r");
+	/* The first line: "cubicled: listening on http://127.0.0.1:PORT". */
+	if (!f || !fgets(line, sizeof(line), f) || !(http = strstr(line, "http://"))) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	fclose(f);      /* later lines go nowhere: cubicled ignores SIGPIPE */
+	snprintf(d->url, sizeof(d->url), "%.*s", (int)strcspn(http, "\n"), http);
+	snprintf(path, sizeof(path), "%s/api-key", data_dir);
+	f = fopen(path, "r");
+	if (!f || !fgets(d->key, sizeof(d->key), f)) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	fclose(f);
+	d->key[strcspn(d->key, "\n")] = '\0';
+	return true;
+}
+
+int cubicled_wait(struct cubicled *d, int timeout_s)
+{
+	int status;
+
+	for (int i = 0; d->pid > 0 && i < timeout_s * 10; i++) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		usleep(100000);
+	}
+	return -1;
+}

@@ -11,7 +11,7 @@ PKGS=(
 	build-essential cmake pkg-config git
 	# libraries
 	libvncserver-dev libpng-dev libturbojpeg0-dev libxkbcommon-dev
-	libjson-c-dev libseccomp-dev libmicrohttpd-dev libcurl4-openssl-dev
+	libjson-c-dev libseccomp-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
 	# guest kernel
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils cpio patch
 	# root images

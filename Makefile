@@ -57,7 +57,7 @@ PORT ?= 8080
 DATA_DIR ?= /var/lib/cubicle
 run: deps build guest
 	@echo "--- cubicled: try  curl -H \"Authorization: Bearer KEY\" -X POST http://127.0.0.1:$(PORT)/sandboxes -d '{}'"
-	@echo "--- API: docs/api.md; command line: build/api/cubicle --help; Ctrl-C stops"
+	@echo "--- API: docs/api.md (api/openapi.yaml); Ctrl-C stops cubicled and every sandbox"
 	@$(BUILD)/api/cubicled --data-dir $(DATA_DIR) --listen 127.0.0.1:$(PORT) \
 		--guest-dir $(GUEST) --print-key
 

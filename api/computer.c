@@ -22,7 +22,7 @@
 
 #define OPENAI_WAIT_MS 1000         /* OpenAI's wait names no duration */
 #define OPENAI_SCROLL_STEP 100      /* pixels of scroll_x/scroll_y per wheel step */
-#define MAX_SECONDS 100.0           /* hold_key and wait */
+#define MAX_SECONDS 60.0            /* hold_key and wait: the monitor's limit */
 
 struct screen {
 	uint32_t rw, rh;            /* the real screen */

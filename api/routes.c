@@ -721,6 +721,13 @@ static struct command *command_of(struct api_req *r, struct json_object *body, c
 			goto fail;
 		}
 	}
+	if ((json_object_object_get_ex(body, "background", &v) &&
+	     !json_object_is_type(v, json_type_boolean)) ||
+	    (json_object_object_get_ex(body, "keep_stdin", &v) &&
+	     !json_object_is_type(v, json_type_boolean))) {
+		api_reply_error(r, 400, "invalid_request", "background, keep_stdin: want true or false");
+		goto fail;
+	}
 	c->background = json_object_object_get_ex(body, "background", &v) &&
 			json_object_get_boolean(v);
 	c->keep_stdin = json_object_object_get_ex(body, "keep_stdin", &v) &&

@@ -1,4 +1,5 @@
-# api/openapi.yaml against the routes cubicled serves.
+# api/openapi.yaml against the routes cubicled serves (api_routes[]), both ways.
+find_package(PkgConfig REQUIRED)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 add_executable(test_openapi api/test_openapi.c)
 target_link_libraries(test_openapi PRIVATE cubicle_api PkgConfig::YAML)

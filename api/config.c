@@ -4,20 +4,11 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "log.h"
 
 void api_config_defaults(struct api_config *c, const char *self_exe)
 {
@@ -90,7 +81,7 @@ static int get_uint(struct json_object *v, const char *key, uint64_t max, uint64
 
 	if (!json_object_is_type(v, json_type_int) || (n = json_object_get_int64(v)) < 0 ||
 	    (uint64_t)n > max) {
-		set_err(err, errlen, "\"%s\": want a whole number 0..%llu", key,
+		api_errf(err, errlen, "\"%s\": want a whole number 0..%llu", key,
 			(unsigned long long)max);
 		return -EINVAL;
 	}
@@ -104,7 +95,7 @@ static int get_str(struct json_object *v, const char *key, char *out, size_t cap
 	const char *s = json_object_get_string(v);
 
 	if (!json_object_is_type(v, json_type_string) || !*s || strlen(s) >= cap) {
-		set_err(err, errlen, "\"%s\": want a string of 1..%zu characters", key, cap - 1);
+		api_errf(err, errlen, "\"%s\": want a string of 1..%zu characters", key, cap - 1);
 		return -EINVAL;
 	}
 	strcpy(out, s);
@@ -165,7 +156,7 @@ static int load_key(struct api_config *c, const char *key, struct json_object *v
 			return -EINVAL;
 		if (api_config_listen(c, buf) == 0)
 			return 0;
-		set_err(err, errlen, "\"listen\": want ADDR:PORT with an IPv4 address");
+		api_errf(err, errlen, "\"listen\": want ADDR:PORT with an IPv4 address");
 		return -EINVAL;
 	}
 	if (!strcmp(key, "resolution")) {
@@ -173,10 +164,10 @@ static int load_key(struct api_config *c, const char *key, struct json_object *v
 			return -EINVAL;
 		if (api_parse_resolution(buf, &c->width, &c->height))
 			return 0;
-		set_err(err, errlen, "\"resolution\": want WxH within 64x64..8192x8192");
+		api_errf(err, errlen, "\"resolution\": want WxH within 64x64..8192x8192");
 		return -EINVAL;
 	}
-	set_err(err, errlen, "unknown key \"%.64s\"", key);
+	api_errf(err, errlen, "unknown key \"%.64s\"", key);
 	return -EINVAL;
 }
 
@@ -187,18 +178,18 @@ int api_config_load(struct api_config *c, const char *path, char *err, size_t er
 	int ret = 0;
 
 	if (!root) {
-		set_err(err, errlen, "config %s: %s", path, json_util_get_last_err() ?: "unreadable");
+		api_errf(err, errlen, "config %s: %s", path, json_util_get_last_err() ?: "unreadable");
 		err[strcspn(err, "\n")] = '\0';
 		return -EINVAL;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
-		set_err(err, errlen, "config %s: want a JSON object", path);
+		api_errf(err, errlen, "config %s: want a JSON object", path);
 		json_object_put(root);
 		return -EINVAL;
 	}
 	json_object_object_foreach(root, key, v) {
 		if (load_key(c, key, v, why, sizeof(why))) {
-			set_err(err, errlen, "config %s: %s", path, why);
+			api_errf(err, errlen, "config %s: %s", path, why);
 			ret = -EINVAL;
 			break;
 		}
@@ -212,19 +203,19 @@ int api_config_load(struct api_config *c, const char *path, char *err, size_t er
 bool api_config_check(const struct api_config *c, char *err, size_t errlen)
 {
 	if (c->vcpus < 1 || c->vcpus > c->max_vcpus)
-		set_err(err, errlen, "vcpus %u: want 1..max_vcpus (%u)", c->vcpus, c->max_vcpus);
+		api_errf(err, errlen, "vcpus %u: want 1..max_vcpus (%u)", c->vcpus, c->max_vcpus);
 	else if (c->memory_mib < 64 || c->memory_mib > c->max_memory_mib)
-		set_err(err, errlen, "memory_mib %u: want 64..max_memory_mib (%u)", c->memory_mib,
+		api_errf(err, errlen, "memory_mib %u: want 64..max_memory_mib (%u)", c->memory_mib,
 			c->max_memory_mib);
 	else if (c->timeout_s < 1 || c->timeout_s > c->max_timeout_s)
-		set_err(err, errlen, "timeout_s %u: want 1..max_timeout_s (%u)", c->timeout_s,
+		api_errf(err, errlen, "timeout_s %u: want 1..max_timeout_s (%u)", c->timeout_s,
 			c->max_timeout_s);
 	else if (c->max_sandboxes < 1)
-		set_err(err, errlen, "max_sandboxes: want at least 1");
+		api_errf(err, errlen, "max_sandboxes: want at least 1");
 	else if (c->boot_timeout_s < 1)
-		set_err(err, errlen, "boot_timeout_s: want at least 1");
+		api_errf(err, errlen, "boot_timeout_s: want at least 1");
 	else if (c->max_body < 4096)
-		set_err(err, errlen, "max_body: want at least 4096");
+		api_errf(err, errlen, "max_body: want at least 4096");
 	else
 		return true;
 	return false;

@@ -25,6 +25,15 @@ void api_log(const char *level, const char *fmt, ...)
 	fprintf(stderr, "%s\n", line);
 }
 
+void api_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 const char *api_log_str(char *buf, size_t len, const char *s)
 {
 	size_t n = 0;

@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,16 +64,6 @@ static void sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 const char *sandbox_state_name(enum sandbox_state s)
@@ -536,7 +525,7 @@ struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t 
 	sigset_t chld;
 
 	if (!t) {
-		set_err(err, errlen, "out of memory");
+		api_errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	t->cfg = cfg;
@@ -544,23 +533,23 @@ struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t 
 	snprintf(t->root, sizeof(t->root), "%.*s/sandboxes", PATH_MAX - 16, cfg->data_dir);
 	/* DATA/sandboxes/ID/vsock_PORT must fit a unix socket's path. */
 	if (strlen(t->root) + 1 + SANDBOX_ID_LEN + 16 >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		set_err(err, errlen, "data dir %s: too long a path for the sandboxes' sockets "
+		api_errf(err, errlen, "data dir %s: too long a path for the sandboxes' sockets "
 			"(at most %zu characters)", cfg->data_dir,
 			sizeof(((struct sockaddr_un *)0)->sun_path) - SANDBOX_ID_LEN - 28);
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/kernel.path", cfg->guest_dir);
 	if (!read_first_line(path, t->kernel, sizeof(t->kernel)) || access(t->kernel, R_OK)) {
-		set_err(err, errlen, "no guest kernel: %s names none that can be read (make guest "
+		api_errf(err, errlen, "no guest kernel: %s names none that can be read (make guest "
 			"builds it)", path);
 		goto fail;
 	}
 	if (access(cfg->vmm, X_OK)) {
-		set_err(err, errlen, "cubicle-vmm %s: %s", cfg->vmm, strerror(errno));
+		api_errf(err, errlen, "cubicle-vmm %s: %s", cfg->vmm, strerror(errno));
 		goto fail;
 	}
 	if (mkdir(t->root, 0700) < 0 && errno != EEXIST) {
-		set_err(err, errlen, "%s: %s", t->root, strerror(errno));
+		api_errf(err, errlen, "%s: %s", t->root, strerror(errno));
 		goto fail;
 	}
 	clean_leftovers(t);
@@ -571,13 +560,13 @@ struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t 
 	t->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	t->sigchld = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (t->wake < 0 || t->sigchld < 0) {
-		set_err(err, errlen, "eventfd/signalfd: %s", strerror(errno));
+		api_errf(err, errlen, "eventfd/signalfd: %s", strerror(errno));
 		goto fail;
 	}
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->changed, NULL);
 	if (pthread_create(&t->supervisor, NULL, supervise, t)) {
-		set_err(err, errlen, "no thread for the supervisor");
+		api_errf(err, errlen, "no thread for the supervisor");
 		pthread_mutex_destroy(&t->lock);
 		pthread_cond_destroy(&t->changed);
 		goto fail;
@@ -636,30 +625,30 @@ static int check_spec(const struct api_config *c, const struct sandbox_spec *s, 
 	char path[PATH_MAX + API_NAME_MAX + 16], image[PATH_MAX];
 
 	if (!plain_name(s->template_name)) {
-		set_err(err, errlen, "template: want a template name");
+		api_errf(err, errlen, "template: want a template name");
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "%s/%s.path", c->guest_dir, s->template_name);
 	if (!read_first_line(path, image, sizeof(image)) || access(image, R_OK)) {
-		set_err(err, errlen, "template '%s': no such template (or its image is not built)",
+		api_errf(err, errlen, "template '%s': no such template (or its image is not built)",
 			s->template_name);
 		return -EINVAL;
 	}
 	if (s->vcpus < 1 || s->vcpus > c->max_vcpus) {
-		set_err(err, errlen, "vcpus: want 1..%u", c->max_vcpus);
+		api_errf(err, errlen, "vcpus: want 1..%u", c->max_vcpus);
 		return -EINVAL;
 	}
 	if (s->memory_mib < 256 || s->memory_mib > c->max_memory_mib) {
-		set_err(err, errlen, "memory_mib: want 256..%u", c->max_memory_mib);
+		api_errf(err, errlen, "memory_mib: want 256..%u", c->max_memory_mib);
 		return -EINVAL;
 	}
 	if (s->timeout_s < 1 || s->timeout_s > c->max_timeout_s) {
-		set_err(err, errlen, "timeout: want 1..%u seconds", c->max_timeout_s);
+		api_errf(err, errlen, "timeout: want 1..%u seconds", c->max_timeout_s);
 		return -EINVAL;
 	}
 	if (!plain_name(s->keyboard_layout) ||
 	    (s->keyboard_variant[0] && !plain_name(s->keyboard_variant))) {
-		set_err(err, errlen, "keyboard_layout: want an XKB layout name (us, de, fr, ...)");
+		api_errf(err, errlen, "keyboard_layout: want an XKB layout name (us, de, fr, ...)");
 		return -EINVAL;
 	}
 	return 0;
@@ -697,7 +686,7 @@ static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t
 		pthread_mutex_lock(&t->lock);
 		ret = sb->state != SANDBOX_STARTING ? -EIO : 0;
 		if (ret)
-			set_err(err, errlen, "the sandbox did not start: %s",
+			api_errf(err, errlen, "the sandbox did not start: %s",
 				sb->state == SANDBOX_DEAD ? sb->reason : "it was ended while starting");
 		pthread_mutex_unlock(&t->lock);
 		if (ret) {
@@ -715,13 +704,13 @@ static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t
 		}
 		if (strcmp(svc, "failed") == 0) {
 			json_object_put(reply);
-			set_err(err, errlen, "the template's services failed to start (see the "
+			api_errf(err, errlen, "the template's services failed to start (see the "
 				"sandbox's console)");
 			return -EIO;
 		}
 		json_object_put(reply);
 		if (mono_ms() >= deadline) {
-			set_err(err, errlen, "the desktop was not ready within %u s",
+			api_errf(err, errlen, "the desktop was not ready within %u s",
 				t->cfg->boot_timeout_s);
 			return -ETIMEDOUT;
 		}
@@ -739,7 +728,7 @@ static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t
 	snprintf(view, sizeof(view), "%s/vnc-view-password", sb->dir);
 	if (!sb->vnc_port || !read_first_line(path, sb->vnc_password, sizeof(sb->vnc_password)) ||
 	    !read_first_line(view, sb->vnc_view_password, sizeof(sb->vnc_view_password))) {
-		set_err(err, errlen, "the sandbox's VNC server did not answer");
+		api_errf(err, errlen, "the sandbox's VNC server did not answer");
 		return -EIO;
 	}
 	return 0;
@@ -766,7 +755,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	if (!sb) {
 		json_object_put(spec->metadata);
 		json_object_put(spec->env);
-		set_err(err, errlen, "out of memory");
+		api_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	sb->spec = *spec;
@@ -790,7 +779,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	pthread_mutex_lock(&t->lock);
 	if (t->quit || live(t) >= t->cfg->max_sandboxes) {
 		pthread_mutex_unlock(&t->lock);
-		set_err(err, errlen, "%s", t->quit ? "cubicled is shutting down" :
+		api_errf(err, errlen, "%s", t->quit ? "cubicled is shutting down" :
 			"too many sandboxes: at the limit (max_sandboxes)");
 		sandbox_free(sb);
 		return -EAGAIN;
@@ -798,7 +787,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	grown = t->n == t->cap ? realloc(t->list, (t->cap + 16) * sizeof(*grown)) : t->list;
 	if (!grown || mkdir(sb->dir, 0700) < 0) {
 		pthread_mutex_unlock(&t->lock);
-		set_err(err, errlen, "%s: %s", sb->dir, grown ? strerror(errno) : "out of memory");
+		api_errf(err, errlen, "%s: %s", sb->dir, grown ? strerror(errno) : "out of memory");
 		sandbox_free(sb);
 		return -EIO;
 	}
@@ -812,7 +801,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	pthread_mutex_unlock(&t->lock);
 
 	if (sb->spawn_failed) {
-		set_err(err, errlen, "the sandbox did not start: %s", sb->reason);
+		api_errf(err, errlen, "the sandbox did not start: %s", sb->reason);
 		ret = -EIO;
 	} else {
 		ret = wait_ready(t, sb, err, errlen);
@@ -830,10 +819,9 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	if (sb->state == SANDBOX_STARTING) {
 		sb->state = SANDBOX_RUNNING;
 		sb->deadline_ms = mono_ms() + (int64_t)sb->spec.timeout_s * 1000;
-		sb->expires_ms = wall_ms() + (int64_t)sb->spec.timeout_s * 1000;
 	} else {
 		ret = -EIO;
-		set_err(err, errlen, "the sandbox did not start: %s", sb->state == SANDBOX_DEAD ?
+		api_errf(err, errlen, "the sandbox did not start: %s", sb->state == SANDBOX_DEAD ?
 			sb->reason : "it was ended while starting");
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -879,7 +867,6 @@ int sandbox_set_timeout(struct sandboxes *t, struct sandbox *sb, unsigned int ti
 		ret = -ESRCH;
 	} else {
 		sb->deadline_ms = mono_ms() + (int64_t)timeout_s * 1000;
-		sb->expires_ms = wall_ms() + (int64_t)timeout_s * 1000;
 	}
 	pthread_mutex_unlock(&t->lock);
 	poke(t);
@@ -919,9 +906,10 @@ static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 			       json_object_get(sb->spec.metadata) : json_object_new_object());
 	add_time(o, "created_at", sb->created_ms);
 	if (sb->state == SANDBOX_RUNNING) {
-		add_time(o, "expires_at", sb->expires_ms);
-		json_object_object_add(o, "timeout_left_s", json_object_new_int64(
-			(sb->deadline_ms - mono_ms() + 999) / 1000));
+		int64_t left = sb->deadline_ms - mono_ms();
+
+		add_time(o, "expires_at", wall_ms() + left);
+		json_object_object_add(o, "timeout_left_s", json_object_new_int64((left + 999) / 1000));
 	}
 	if (sb->state == SANDBOX_DEAD)
 		json_object_object_add(o, "reason", json_object_new_string(sb->reason));

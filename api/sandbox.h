@@ -49,7 +49,6 @@ struct sandbox {
 	/* Below: under the table's lock. */
 	enum sandbox_state state;
 	int64_t deadline_ms;            /* monotonic */
-	int64_t expires_ms;             /* wall clock of the deadline */
 	int pid, pidfd;
 	char reason[256];               /* why it is dead */
 	int refs;

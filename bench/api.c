@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "cubicled.h"
 
 #define ACTION_GAP_MS 20
@@ -33,14 +34,6 @@
 static char base[128], auth[300], data_dir[64];
 static struct cubicled service;
 static const char *template_name = "minimal";
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 struct buf {
 	char *p;
@@ -90,24 +83,12 @@ static long http(const char *method, const char *path, const char *body, struct 
 	return status;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double quantile(double *v, int n, double q)
-{
-	int i;
-
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	i = (int)(q * n + 0.999999) - 1;
-	return n ? v[i < 0 ? 0 : i >= n ? n - 1 : i] : -1;
-}
-
 static void print_figure(const char *what, double *v, int n)
 {
+	if (!n) {
+		printf("  %-50s no figure (every try failed)\n", what);
+		return;
+	}
 	printf("  %-50s median %9.3f ms   p99 %9.3f ms   (n=%d)\n", what, quantile(v, n, 0.5),
 	       quantile(v, n, 0.99), n);
 }
@@ -118,12 +99,12 @@ static double create(char *id)
 	char body[160];
 	struct buf b;
 	struct json_object *o;
-	double t0 = now();
+	double t0 = now_ms();
 	long st;
 
 	snprintf(body, sizeof(body), "{\"template\":\"%s\",\"timeout\":3600}", template_name);
 	st = http("POST", "/sandboxes", body, &b);
-	t0 = now() - t0;
+	t0 = now_ms() - t0;
 	o = st == 201 ? json_tokener_parse(b.p) : NULL;
 	if (!o) {
 		fprintf(stderr, "bench_api: create: %ld %s\n", st, b.p);
@@ -139,10 +120,10 @@ static double create(char *id)
 static double timed(const char *method, const char *path, const char *body, long want)
 {
 	struct buf b;
-	double t0 = now();
+	double t0 = now_ms();
 	long st = http(method, path, body, &b);
 
-	t0 = now() - t0;
+	t0 = now_ms() - t0;
 	if (st != want) {
 		fprintf(stderr, "bench_api: %s %s: %ld %.200s\n", method, path, st, b.p);
 		t0 = -1;
@@ -193,11 +174,11 @@ static void bench_scrot(const char *id, int runs)
 	snprintf(cmd, sizeof(cmd), "/sandboxes/%s/commands", id);
 	snprintf(file, sizeof(file), "/sandboxes/%s/files?path=/tmp/scrot.png", id);
 	for (int i = 0; v && i < runs + 1; i++) {
-		double t0 = now(), a = timed("POST", cmd, "{\"cmd\":\"scrot -o /tmp/scrot.png\"}", 200),
+		double t0 = now_ms(), a = timed("POST", cmd, "{\"cmd\":\"scrot -o /tmp/scrot.png\"}", 200),
 		       b = a >= 0 ? timed("GET", file, NULL, 200) : -1;
 
 		if (a >= 0 && b >= 0 && i >= 1)
-			v[n++] = now() - t0;
+			v[n++] = now_ms() - t0;
 	}
 	print_figure("E2B way: commands `scrot`, then GET the file", v, n);
 	free(v);
@@ -232,21 +213,6 @@ static void memory_of(int pid, long m[4])
 		if (f)
 			fclose(f);
 	}
-}
-
-static int monitor_pid(const char *id)
-{
-	char path[256];
-	FILE *f;
-	int pid = 0;
-
-	snprintf(path, sizeof(path), "%s/sandboxes/%s/pid", data_dir, id);
-	f = fopen(path, "r");
-	if (f && fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	if (f)
-		fclose(f);
-	return pid;
 }
 
 struct creator {
@@ -331,13 +297,13 @@ int main(int argc, char **argv)
 
 	printf("create -> first screenshot (cold boot, one at a time):\n");
 	for (int i = 0; i < 3; i++) {
-		t0 = now();
+		t0 = now_ms();
 		t = create(id);
 		snprintf(path, sizeof(path), "/sandboxes/%s/screenshot", id);
 		if (t < 0 || timed("GET", path, NULL, 200) < 0)
 			break;
 		printf("  run %d: create %.0f ms, then the first screenshot: %.0f ms in all\n", i + 1,
-		       t, now() - t0);
+		       t, now_ms() - t0);
 		if (i < 2) {
 			snprintf(path, sizeof(path), "/sandboxes/%s", id);
 			timed("DELETE", path, NULL, 204);
@@ -370,12 +336,12 @@ int main(int argc, char **argv)
 
 	printf("sandboxes created per minute (%d at once, plus the one running):\n", nsb);
 	cr = calloc((size_t)nsb, sizeof(*cr));
-	t0 = now();
+	t0 = now_ms();
 	for (int i = 0; cr && i < nsb; i++)
 		pthread_create(&cr[i].t, NULL, create_thread, &cr[i]);
 	for (int i = 0; cr && i < nsb; i++)
 		pthread_join(cr[i].t, NULL);
-	t = now() - t0;
+	t = now_ms() - t0;
 	{
 		int ok = 0;
 
@@ -391,7 +357,7 @@ int main(int argc, char **argv)
 		int n = 0;
 
 		for (int i = 0; cr && i < nsb; i++) {
-			int pid = cr[i].ms >= 0 ? monitor_pid(cr[i].id) : 0;
+			int pid = cr[i].ms >= 0 ? cubicled_monitor_pid(data_dir, cr[i].id) : 0;
 
 			if (pid > 0) {
 				memory_of(pid, m);

@@ -51,6 +51,21 @@ bool cubicled_start(struct cubicled *d, const char *binary, const char *data_dir
 	return true;
 }
 
+int cubicled_monitor_pid(const char *data_dir, const char *id)
+{
+	char path[512];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/sandboxes/%s/pid", data_dir, id);
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	if (f)
+		fclose(f);
+	return pid;
+}
+
 int cubicled_wait(struct cubicled *d, int timeout_s)
 {
 	int status;

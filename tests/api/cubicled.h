@@ -23,6 +23,9 @@ struct cubicled {
 bool cubicled_start(struct cubicled *d, const char *binary, const char *data_dir,
 		    const char *guest_dir, const char *log_path);
 
+/* The pid of sandbox id's monitor under data_dir (its `pid` file), or 0. */
+int cubicled_monitor_pid(const char *data_dir, const char *id);
+
 /* Waits up to timeout_s for it to exit: its status (128 + signal), or -1. */
 int cubicled_wait(struct cubicled *d, int timeout_s);
 

@@ -181,21 +181,6 @@ static bool sandbox_dir_exists(const char *id)
 	return stat(path, &st) == 0;
 }
 
-static int monitor_pid(const char *id)
-{
-	char path[256];
-	FILE *f;
-	int pid = 0;
-
-	snprintf(path, sizeof(path), "%s/sandboxes/%s/pid", data_dir, id);
-	f = fopen(path, "r");
-	if (f && fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	if (f)
-		fclose(f);
-	return pid;
-}
-
 /* Starts cubicled, its log in DATA.log (which a pipe could not hold). */
 static bool start_daemon(void)
 {
@@ -605,7 +590,7 @@ static void check_many_and_timeout(void)
 
 	/* A monitor killed outright: reported dead at once, files gone, then deleted. */
 	{
-		int pid = monitor_pid(c[2].id);
+		int pid = cubicled_monitor_pid(data_dir, c[2].id);
 
 		CHECK(pid > 0 && kill(pid, SIGKILL) == 0);
 		snprintf(path, sizeof(path), "/sandboxes/%s", c[2].id);

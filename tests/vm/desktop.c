@@ -44,6 +44,17 @@ const char *guest_exec(const char *vsock, const char *cmd)
 	return o.buf;
 }
 
+void guest_poweroff(const char *vsock)
+{
+	struct json_object *req = json_object_new_object(), *reply = NULL;
+	struct agent_error err;
+
+	json_object_object_add(req, "op", json_object_new_string("poweroff"));
+	agent_call(vsock, req, &reply, &err);
+	json_object_put(req);
+	json_object_put(reply);
+}
+
 char *control_request(const char *ctl, const char *req, uint8_t **data, size_t *len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

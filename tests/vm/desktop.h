@@ -16,6 +16,9 @@
  */
 const char *guest_exec(const char *vsock, const char *cmd);
 
+/* Asks the guest's agent to power off (the caller waits for the monitor). */
+void guest_poweroff(const char *vsock);
+
 /*
  * One request on the control socket ctl: the answer line (malloc'd), and the
  * image bytes after it in *data (malloc'd) when it has any; NULL if the

@@ -381,15 +381,7 @@ int main(int argc, char **argv)
 	RUN(check_xterm_and_damage);
 	RUN(check_resize);
 
-	{
-		struct json_object *req = json_object_new_object(), *reply = NULL;
-		struct agent_error err;
-
-		json_object_object_add(req, "op", json_object_new_string("poweroff"));
-		agent_call(vsock_path, req, &reply, &err);
-		json_object_put(req);
-		json_object_put(reply);
-	}
+	guest_poweroff(vsock_path);
 	CHECK(vm_wait(&vm, 60) == 0);
 	int got = 0;
 	for (p = strstr(vm.err_buf, "virtio-gpu: "); p && got != 5; p = strstr(p + 1, "virtio-gpu: "))

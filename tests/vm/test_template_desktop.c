@@ -109,11 +109,7 @@ int main(int argc, char **argv)
 	if (out && strcmp(out, field_text))
 		fprintf(stderr, "typed: %s\ngot:   %s\n", field_text, out);
 
-	req = json_object_new_object();
-	json_object_object_add(req, "op", json_object_new_string("poweroff"));
-	agent_call(vsock_path, req, &reply, &err);
-	json_object_put(req);
-	json_object_put(reply);
+	guest_poweroff(vsock_path);
 	CHECK(vm_wait(&vm, 120) == 0);
 out:
 	if (check_failed)

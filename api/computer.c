@@ -355,6 +355,24 @@ static struct json_object *image_block(struct json_object *shot)
 	return b;
 }
 
+/* Notes a model's tool call (one action, or OpenAI's {"actions": [...]}) in the activity. */
+static void note_call(struct api_req *r, const char *what, struct json_object *body,
+		      const char *name_key)
+{
+	struct json_object *list;
+	char text[ACTIVITY_TEXT] = "";
+
+	if (json_object_object_get_ex(body, "actions", &list) &&
+	    json_object_is_type(list, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(list); i++)
+			activity_describe(text, sizeof(text), json_object_array_get_idx(list, i),
+					  name_key);
+	} else {
+		activity_describe(text, sizeof(text), body, name_key);
+	}
+	api_note(r, what, "%s", text);
+}
+
 void api_computer_anthropic(struct api_req *r)
 {
 	struct json_object *body = api_body_object(r), *list, *content, *out, *shot, *region = NULL;
@@ -363,6 +381,7 @@ void api_computer_anthropic(struct api_req *r)
 
 	if (!body)
 		return;
+	note_call(r, "anthropic", body, "action");
 	act = text_of(body, "action");
 	if (!act) {
 		api_reply_error(r, 400, "invalid_request", "action: want the tool's action name");
@@ -568,6 +587,7 @@ void api_computer_openai(struct api_req *r)
 
 	if (!body)
 		return;
+	note_call(r, "openai", body, "type");
 	if (!get_screen(r, &s))
 		goto out;
 	list = json_object_new_array();

@@ -22,6 +22,7 @@ void api_config_defaults(struct api_config *c, const char *self_exe)
 	/* Built side by side: build/api/cubicled, build/vmm/cubicle-vmm, build/guest. */
 	snprintf(c->vmm, sizeof(c->vmm), "%s/../vmm/cubicle-vmm", dirname(dir));
 	snprintf(c->guest_dir, sizeof(c->guest_dir), "%.*s/../guest", PATH_MAX - 16, dir);
+	snprintf(c->web_dir, sizeof(c->web_dir), "%.*s/../web", PATH_MAX - 16, dir);
 	strcpy(c->template_name, "desktop");
 	c->width = 1280;
 	c->height = 800;
@@ -133,6 +134,7 @@ static int load_key(struct api_config *c, const char *key, struct json_object *v
 		{ "vmm", offsetof(struct api_config, vmm), PATH_MAX },
 		{ "guest_dir", offsetof(struct api_config, guest_dir), PATH_MAX },
 		{ "qemu", offsetof(struct api_config, qemu), PATH_MAX },
+		{ "web_dir", offsetof(struct api_config, web_dir), PATH_MAX },
 	};
 	char buf[API_NAME_MAX];
 	uint64_t n;

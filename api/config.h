@@ -22,6 +22,7 @@ struct api_config {
 	char guest_dir[PATH_MAX];        /* kernel.path and <template>.path */
 	char qemu[PATH_MAX];             /* "" for cubicle-vmm's default */
 	char vnc_host[API_NAME_MAX];     /* where sandboxes' VNC servers listen */
+	char web_dir[PATH_MAX];          /* the web console: console/ and novnc/ */
 
 	/* Defaults for a new sandbox. */
 	char template_name[API_NAME_MAX];
@@ -47,7 +48,7 @@ void api_config_defaults(struct api_config *c, const char *self_exe);
  * names above (listen, vnc_host, template, resolution "WxH", vcpus,
  * memory_mib, timeout_s, keyboard_layout, max_sandboxes, max_vcpus,
  * max_memory_mib, max_timeout_s, boot_timeout_s, max_body, max_upload, vmm,
- * guest_dir, qemu). 0, or -errno with a one-line reason in err naming the
+ * guest_dir, qemu, web_dir). 0, or -errno with a one-line reason in err naming the
  * key (an unknown key is an error).
  */
 int api_config_load(struct api_config *c, const char *path, char *err, size_t errlen);

@@ -80,6 +80,7 @@ void api_process_kill(struct api_req *r)
 		api_reply_error(r, 400, "invalid_request", "signal: want a signal number 1..64");
 		return;
 	}
+	api_note(r, "kill", "signal %d to process %d", s, pid);
 	req = op("kill");
 	json_object_object_add(req, "pid", json_object_new_int(pid));
 	json_object_object_add(req, "signal", json_object_new_int(s));
@@ -100,6 +101,9 @@ void api_process_stdin(struct api_req *r)
 
 	if (!pid_of(r, &pid))
 		return;
+	api_note(r, "stdin", "%zu bytes to process %d's stdin%s", r->body_len, pid,
+		 close_arg && (!strcmp(close_arg, "true") || !strcmp(close_arg, "1")) ?
+		 ", then closed" : "");
 	fd = agent_connect(r->sb->vsock, AGENT_PORT);
 	if (fd < 0) {
 		api_agent_failed(r, fd, &err);
@@ -187,6 +191,7 @@ void api_file_mkdir(struct api_req *r)
 
 	if (!path)
 		return;
+	api_note(r, "mkdir", "%s", path);
 	req = op("mkdir");
 	json_object_object_add(req, "path", json_object_new_string(path));
 	json_object_object_add(req, "parents", json_object_new_boolean(!api_arg(r, "parents") ||
@@ -208,6 +213,7 @@ void api_file_remove(struct api_req *r)
 		api_reply_error(r, 400, "invalid_request", "path: not the root");
 		return;
 	}
+	api_note(r, "remove", "%s%s", path, flag(r, "recursive") ? " (recursive)" : "");
 	req = op("remove");
 	json_object_object_add(req, "path", json_object_new_string(path));
 	json_object_object_add(req, "recursive", json_object_new_boolean(flag(r, "recursive")));
@@ -224,6 +230,7 @@ void api_file_rename(struct api_req *r)
 
 	if (!from || !(to = abs_path(r, "to")))
 		return;
+	api_note(r, "rename", "%s → %s", from, to);
 	req = op("rename");
 	json_object_object_add(req, "from", json_object_new_string(from));
 	json_object_object_add(req, "to", json_object_new_string(to));

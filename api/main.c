@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "server.h"
+#include "web.h"
 
 #define KEY_BYTES 24
 
@@ -41,6 +42,9 @@ static const char usage[] =
 	"  --guest-dir DIR      kernel.path and <template>.path, as `make guest`\n"
 	"                       leaves them (default: build/guest beside cubicled)\n"
 	"  --qemu PATH          QEMU for cubicle-vmm (default its own)\n"
+	"  --web-dir DIR        the web console, served at / (console/ and novnc/, as\n"
+	"                       `make web` leaves them; default: build/web beside\n"
+	"                       cubicled)\n"
 	"  --print-key          print the API key on stdout at start (it is printed\n"
 	"                       anyway when it is made)\n"
 	"  --help               this text\n"
@@ -90,11 +94,11 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "api-key-file", required_argument, NULL, 'k' },
 		{ "vmm", required_argument, NULL, 'v' }, { "guest-dir", required_argument, NULL, 'g' },
 		{ "qemu", required_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' },
-		{ "print-key", no_argument, NULL, 'p' },
+		{ "print-key", no_argument, NULL, 'p' }, { "web-dir", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *config = NULL, *key_file = NULL, *vmm = NULL, *guest = NULL;
-	const char *qemu = NULL, *data = NULL;
+	const char *qemu = NULL, *data = NULL, *web = NULL;
 	static struct api_config cfg;
 	char self[PATH_MAX], err[1024], key[256], path[PATH_MAX + 32];
 	struct sandboxes *t;
@@ -114,6 +118,7 @@ int main(int argc, char **argv)
 		case 'v': vmm = optarg; break;
 		case 'g': guest = optarg; break;
 		case 'q': qemu = optarg; break;
+		case 'w': web = optarg; break;
 		case 'p': print_key = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':':
@@ -158,7 +163,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if ((vmm && strlen(vmm) >= sizeof(cfg.vmm)) || (guest && strlen(guest) >= sizeof(cfg.guest_dir)) ||
-	    (qemu && strlen(qemu) >= sizeof(cfg.qemu))) {
+	    (qemu && strlen(qemu) >= sizeof(cfg.qemu)) || (web && strlen(web) >= sizeof(cfg.web_dir))) {
 		fprintf(stderr, "cubicled: too long a path\n");
 		return 2;
 	}
@@ -168,6 +173,8 @@ int main(int argc, char **argv)
 		strcpy(cfg.guest_dir, guest);
 	if (qemu)
 		strcpy(cfg.qemu, qemu);
+	if (web)
+		strcpy(cfg.web_dir, web);
 	if (!api_config_check(&cfg, err, sizeof(err))) {
 		fprintf(stderr, "cubicled: %s\n", err);
 		return 2;
@@ -202,6 +209,9 @@ int main(int argc, char **argv)
 	api_log("info", "msg=listening url=http://%s:%u data_dir=%s config=%s", cfg.listen_host,
 		cfg.listen_port, cfg.data_dir, cfg.config_path[0] ? cfg.config_path : "none");
 	printf("cubicled: listening on http://%s:%u\n", cfg.listen_host, cfg.listen_port);
+	if (!api_web_ready(&cfg))
+		api_log("warn", "msg=\"no web console: console/ or novnc/ is missing (make web)\" "
+			"web_dir=%s", api_log_str(err, sizeof(err), cfg.web_dir));
 	if (made)
 		printf("cubicled: a new API key was made and stored in %s:\n%s\n",
 		       key_file ? key_file : path, key);

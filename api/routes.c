@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "vmctl.h"
+#include "web.h"
 
 #define CONTROL_WAIT_MS 10000       /* screenshots, cursor, display */
 #define RESIZE_WAIT_MS 90000
@@ -241,7 +242,10 @@ static void create(struct api_req *r)
 	if (ret)
 		goto out;
 	api_reply_json(r, 201, sandbox_json(r->sandboxes, sb));
-	sandbox_put(r->sandboxes, sb);
+	r->sb = sb;     /* the request's reference now: for the activity */
+	api_note(r, "create", "template %s, %ux%u, %u vCPUs, %u MiB, layout %s",
+		 sb->spec.template_name, sb->spec.width, sb->spec.height, sb->spec.vcpus,
+		 sb->spec.memory_mib, sb->spec.keyboard_layout);
 out:
 	json_object_put(body);
 }
@@ -307,6 +311,7 @@ static void set_timeout(struct api_req *r)
 		api_reply_error(r, 400, "invalid_request", "timeout: want a number of seconds");
 		goto out;
 	}
+	api_note(r, "timeout", "ends in %u s", t);
 	ret = sandbox_set_timeout(r->sandboxes, r->sb, t);
 	if (ret == -ESRCH)
 		api_reply_error(r, 409, "sandbox_not_running", "sandbox %s is not running",
@@ -315,6 +320,24 @@ static void set_timeout(struct api_req *r)
 		api_reply_json(r, 200, sandbox_json(r->sandboxes, r->sb));
 out:
 	json_object_put(body);
+}
+
+/* GET .../activity[?after=SEQ]: what was done to it, oldest first. */
+static void activity(struct api_req *r)
+{
+	const char *after = api_arg(r, "after");
+	unsigned long long seq = 0;
+	char *end;
+
+	if (after) {
+		errno = 0;
+		seq = strtoull(after, &end, 10);
+		if (!*after || *end || errno || after[0] == '-') {
+			api_reply_error(r, 400, "invalid_request", "after: want a sequence number");
+			return;
+		}
+	}
+	api_reply_json(r, 200, activity_json(&r->sb->activity, seq));
 }
 
 /* --- the screen and the hands --------------------------------------------------- */
@@ -433,6 +456,21 @@ struct json_object *api_screenshot_json(struct api_req *r, struct json_object *h
 	return out;
 }
 
+/* Notes a batch in the sandbox's activity, action by action. */
+static void note_actions(struct api_req *r, struct json_object *list)
+{
+	char text[ACTIVITY_TEXT] = "";
+
+	if (!json_object_is_type(list, json_type_array)) {
+		activity_describe(text, sizeof(text), list, "type");
+	} else {
+		for (size_t i = 0; i < json_object_array_length(list); i++)
+			activity_describe(text, sizeof(text), json_object_array_get_idx(list, i),
+					  "type");
+	}
+	api_note(r, "actions", "%s", text);
+}
+
 static void actions(struct api_req *r)
 {
 	static const char *const fields[] = { "actions", "scale", "screenshot", NULL };
@@ -446,6 +484,7 @@ static void actions(struct api_req *r)
 		api_reply_error(r, 400, "invalid_request", "actions: want a list of actions");
 		goto out;
 	}
+	note_actions(r, v);
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("actions"));
 	json_object_object_add(req, "actions", json_object_get(v));
@@ -525,6 +564,7 @@ static void display_set(struct api_req *r)
 		api_reply_error(r, 400, "invalid_request", "want width and height (64..8192)");
 		goto out;
 	}
+	api_note(r, "resize", "%ux%u", w, h);
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("resize"));
 	json_object_object_add(req, "width", json_object_new_int((int)w));
@@ -532,6 +572,7 @@ static void display_set(struct api_req *r)
 	ans = api_control(r, req, NULL, NULL, RESIZE_WAIT_MS);
 	if (ans) {
 		json_object_put(ans);
+		sandbox_set_resolution(r->sandboxes, r->sb, w, h);
 		display_get(r);
 	}
 out:
@@ -858,6 +899,25 @@ static void start_background(struct api_req *r, struct command *c)
 	api_reply_json(r, 201, o);
 }
 
+/* Notes a command in the activity: `$ cmd` or its argv, and how it runs. */
+static void note_command(struct api_req *r, struct json_object *body)
+{
+	struct json_object *v;
+	char text[ACTIVITY_TEXT] = "$";
+
+	if (str_field(body, "cmd")) {
+		activity_appendf(text, sizeof(text), " %s", str_field(body, "cmd"));
+	} else if (json_object_object_get_ex(body, "argv", &v) &&
+		   json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			activity_appendf(text, sizeof(text), " %s",
+					 json_object_get_string(json_object_array_get_idx(v, i)));
+	}
+	if (json_object_object_get_ex(body, "background", &v) && json_object_get_boolean(v))
+		activity_appendf(text, sizeof(text), " &");
+	api_note(r, "command", "%s", text);
+}
+
 static void run_command(struct api_req *r)
 {
 	struct json_object *body = api_body_object(r), *o;
@@ -871,6 +931,7 @@ static void run_command(struct api_req *r)
 
 	if (!body)
 		return;
+	note_command(r, body);
 	c = command_of(r, body, &mode);
 	/* mode lives in body: read it before body goes. */
 	streamed = mode != NULL;
@@ -911,6 +972,8 @@ static void run_command(struct api_req *r)
 	if (ret) {
 		api_agent_failed(r, ret, &err);
 	} else {
+		activity_appendf(r->note, sizeof(r->note), res.signal ? "  → signal %d" :
+				 "  → exit %d", res.signal ? res.signal : res.exit_code);
 		o = json_object_new_object();
 		exit_fields(o, &res);
 		json_object_object_add(o, "stdout", json_object_new_string_len(
@@ -1039,6 +1102,7 @@ static void upload_begin(struct api_req *r)
 
 	if (!path)
 		return;
+	api_note(r, "upload", "%s", path);
 	len = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (len && strtoull(len, NULL, 10) > r->cfg->max_upload) {
 		api_reply_error(r, 413, "payload_too_large", "uploads are limited to %llu bytes",
@@ -1124,6 +1188,7 @@ static void upload(struct api_req *r)
 	if (!upload_end(r))
 		return;
 	r->stream = NULL;
+	api_note(r, "upload", "%s (%llu bytes)", t->path, (unsigned long long)t->taken);
 	if (t->taken > r->cfg->max_upload) {
 		api_reply_error(r, 413, "payload_too_large", "uploads are limited to %llu bytes",
 				(unsigned long long)r->cfg->max_upload);
@@ -1149,11 +1214,16 @@ static void upload_abandon(struct api_req *r)
 
 const struct api_route api_routes[] = {
 	{ "GET", "health", ROUTE_PUBLIC, health, NULL, NULL, NULL },
+	{ "GET", "", ROUTE_PUBLIC | ROUTE_WEB, api_web_file, NULL, NULL, NULL },
+	{ "GET", "console/*", ROUTE_PUBLIC | ROUTE_WEB, api_web_file, NULL, NULL, NULL },
+	{ "GET", "novnc/*", ROUTE_PUBLIC | ROUTE_WEB, api_web_file, NULL, NULL, NULL },
 	{ "POST", "sandboxes", 0, create, NULL, NULL, NULL },
 	{ "GET", "sandboxes", 0, list, NULL, NULL, NULL },
 	{ "GET", "sandboxes/{id}", ROUTE_SANDBOX | ROUTE_ANY_STATE, get_one, NULL, NULL, NULL },
 	{ "DELETE", "sandboxes/{id}", ROUTE_SANDBOX | ROUTE_ANY_STATE, destroy, NULL, NULL, NULL },
 	{ "POST", "sandboxes/{id}/timeout", ROUTE_SANDBOX, set_timeout, NULL, NULL, NULL },
+	{ "GET", "sandboxes/{id}/activity", ROUTE_SANDBOX | ROUTE_ANY_STATE, activity, NULL, NULL,
+	  NULL },
 	{ "GET", "sandboxes/{id}/screenshot", ROUTE_SANDBOX, screenshot, NULL, NULL, NULL },
 	{ "POST", "sandboxes/{id}/actions", ROUTE_SANDBOX, actions, NULL, NULL, NULL },
 	{ "GET", "sandboxes/{id}/cursor", ROUTE_SANDBOX, cursor, NULL, NULL, NULL },

@@ -1,7 +1,7 @@
 /*
  * cubicled's routes (docs/api.md; api/openapi.yaml describes the same):
  * one table, matched by method and path pattern, `{id}` standing for a
- * sandbox id.
+ * sandbox id and a last `*` for one or more segments.
  */
 #ifndef CUBICLE_API_ROUTES_H
 #define CUBICLE_API_ROUTES_H
@@ -15,6 +15,7 @@ enum {
 	ROUTE_SANDBOX = 2,      /* seg[1] names a sandbox, which must be running */
 	ROUTE_ANY_STATE = 4,    /* with ROUTE_SANDBOX: in any state */
 	ROUTE_UPLOAD = 8,       /* the body goes to upload() as it arrives */
+	ROUTE_WEB = 16,         /* the web console's files; a pattern's `*` is the rest */
 };
 
 struct api_route {

@@ -196,6 +196,7 @@ static void sandbox_free(struct sandbox *sb)
 {
 	json_object_put(sb->spec.metadata);
 	json_object_put(sb->spec.env);
+	activity_destroy(&sb->activity);
 	free(sb);
 }
 
@@ -758,6 +759,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 		api_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	activity_init(&sb->activity);
 	sb->spec = *spec;
 	spec->metadata = spec->env = NULL;
 	ret = check_spec(t->cfg, &sb->spec, err, errlen);
@@ -920,6 +922,14 @@ static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 		json_object_object_add(o, "vnc", vnc);
 	}
 	return o;
+}
+
+void sandbox_set_resolution(struct sandboxes *t, struct sandbox *sb, uint32_t w, uint32_t h)
+{
+	pthread_mutex_lock(&t->lock);
+	sb->spec.width = w;
+	sb->spec.height = h;
+	pthread_mutex_unlock(&t->lock);
 }
 
 struct json_object *sandbox_json(struct sandboxes *t, struct sandbox *sb)

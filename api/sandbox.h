@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "activity.h"
 #include "config.h"
 
 #define SANDBOX_ID_LEN 16
@@ -46,6 +47,7 @@ struct sandbox {
 	char vnc_view_password[16];     /* for viewers that only watch */
 	int vnc_port;
 	int64_t created_ms;             /* wall clock, ms since the epoch */
+	struct activity activity;       /* what was done to it (its own lock) */
 	/* Below: under the table's lock. */
 	enum sandbox_state state;
 	int64_t deadline_ms;            /* monotonic */
@@ -98,6 +100,9 @@ int sandbox_destroy(struct sandboxes *t, const char *id);
 
 /* Ends it timeout_s from now (1..max_timeout_s); 0, -EINVAL or -ESRCH (not running). */
 int sandbox_set_timeout(struct sandboxes *t, struct sandbox *sb, unsigned int timeout_s);
+
+/* Records its screen's new size (after a resize), for its description. */
+void sandbox_set_resolution(struct sandboxes *t, struct sandbox *sb, uint32_t w, uint32_t h);
 
 /* Its description as the API shows it (new object). */
 struct json_object *sandbox_json(struct sandboxes *t, struct sandbox *sb);

@@ -35,6 +35,16 @@ struct request {
 	struct timespec start;
 };
 
+void api_note(struct api_req *r, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(r->what, sizeof(r->what), "%s", what);
+	va_start(ap, fmt);
+	vsnprintf(r->note, sizeof(r->note), fmt, ap);
+	va_end(ap);
+}
+
 const char *api_arg(struct api_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -78,6 +88,8 @@ void api_reply_error(struct api_req *r, unsigned int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	r->error[0] = '\0';
+	activity_appendf(r->error, sizeof(r->error), "%s: %s", code, msg);
 	json_object_object_add(o, "code", json_object_new_string(code));
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	api_reply_json(r, status, o);
@@ -222,9 +234,12 @@ static bool pattern_matches(const char *pattern, struct api_req *r)
 	unsigned int i = 0;
 
 	snprintf(buf, sizeof(buf), "%s", pattern);
-	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save), i++)
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save), i++) {
+		if (!strcmp(tok, "*"))
+			return i < r->nseg;     /* one segment or more */
 		if (i >= r->nseg || (tok[0] != '{' && strcmp(tok, r->seg[i])))
 			return false;
+	}
 	return i == r->nseg;
 }
 
@@ -364,6 +379,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ret;
 }
 
+/*
+ * Adds what the request did to its sandbox's activity: its note, or, for a
+ * request that would have changed the sandbox but failed, its route.
+ */
+static void note_activity(struct request *req, bool completed, double ms)
+{
+	struct api_req *r = &req->r;
+	const char *what = r->what, *slash;
+
+	if (!r->sb || !req->route)
+		return;
+	if (!what[0]) {
+		if (r->status < 400 || !strcmp(r->method, "GET"))
+			return;
+		slash = strrchr(req->route->pattern, '/');
+		what = slash ? slash + 1 : req->route->pattern;
+		r->note[0] = '\0';
+		activity_appendf(r->note, sizeof(r->note), "%s %s", r->method, req->url);
+	}
+	if (!completed && !r->error[0])
+		snprintf(r->error, sizeof(r->error), "the client went away before the answer ended");
+	activity_add(&r->sb->activity, what, r->note, r->status, r->status >= 400 ? r->error : "",
+		     ms > 1e9 ? 1000000000u : (unsigned int)ms);
+}
+
 static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
 		    enum MHD_RequestTerminationCode why)
 {
@@ -371,6 +411,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
 	struct request *req = *ctx;
 	struct timespec end;
 	char q[300];
+	double ms;
 
 	(void)conn;
 	if (!req)
@@ -379,11 +420,12 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
 	    req->route->abandon)
 		req->route->abandon(&req->r);
 	clock_gettime(CLOCK_MONOTONIC, &end);
+	ms = (double)(end.tv_sec - req->start.tv_sec) * 1e3 +
+	     (double)(end.tv_nsec - req->start.tv_nsec) / 1e6;
 	api_log("info", "msg=request method=%s path=%s status=%u ms=%.1f%s", req->r.method,
-		api_log_str(q, sizeof(q), req->url[0] ? req->url : "/"), req->r.status,
-		(double)(end.tv_sec - req->start.tv_sec) * 1e3 +
-		(double)(end.tv_nsec - req->start.tv_nsec) / 1e6,
+		api_log_str(q, sizeof(q), req->url[0] ? req->url : "/"), req->r.status, ms,
 		why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	note_activity(req, why == MHD_REQUEST_TERMINATED_COMPLETED_OK, ms);
 	if (req->r.resp)
 		MHD_destroy_response(req->r.resp);
 	sandbox_put(s->sandboxes, req->r.sb);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "activity.h"
 #include "config.h"
 #include "sandbox.h"
 
@@ -33,7 +34,19 @@ struct api_req {
 	/* The answer, set by the handler. */
 	struct MHD_Response *resp;
 	unsigned int status;
+	/* What goes into the sandbox's activity once answered (api_note). */
+	char what[32];
+	char note[ACTIVITY_TEXT];
+	char error[ACTIVITY_TEXT];      /* the message of an error answer */
 };
+
+/*
+ * Notes what this request does to its sandbox (r->sb), for the sandbox's
+ * activity: added with the status once the request is answered. Requests
+ * that change a sandbox without a note are noted by route when they fail.
+ */
+void api_note(struct api_req *r, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Query argument name, or NULL. */
 const char *api_arg(struct api_req *r, const char *name);

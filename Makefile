@@ -14,9 +14,9 @@ TEMPLATES := minimal desktop
 TEMPLATE ?= desktop
 GUEST := $(BUILD)/guest
 
-.PHONY: all deps build build-asan guest kernel image run run-vmm test test-unit bench clean
+.PHONY: all deps build build-asan guest kernel image web run run-vmm test test-unit bench clean
 
-all: build guest
+all: build guest web
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then scripts/install-deps.sh; \
@@ -50,16 +50,27 @@ image: deps build
 
 guest: kernel image
 
+# The web console as cubicled serves it (--web-dir $(BUILD)/web): our files
+# (web/console) and noVNC from npm, installed in the cache with
+# playwright-core for the browser tests; modules.path names them.
+web: deps
+	@mkdir -p $(BUILD)/web
+	scripts/web-deps.sh > $(BUILD)/web/modules.path.tmp
+	@mv $(BUILD)/web/modules.path.tmp $(BUILD)/web/modules.path
+	@ln -sfn $(CURDIR)/web/console $(BUILD)/web/console
+	@ln -sfn "$$(cat $(BUILD)/web/modules.path)/@novnc/novnc" $(BUILD)/web/novnc
+
 # Starts cubicled, the sandbox service, on http://127.0.0.1:$(PORT) with its
 # sandboxes' files in $(DATA_DIR), and prints its URL and API key. Ctrl-C
 # stops it and ends every sandbox.
 PORT ?= 8080
 DATA_DIR ?= /var/lib/cubicle
-run: deps build guest
-	@echo "--- cubicled: try  curl -H \"Authorization: Bearer KEY\" -X POST http://127.0.0.1:$(PORT)/sandboxes -d '{}'"
+run: deps build guest web
+	@echo "--- cubicled: the web console is http://127.0.0.1:$(PORT)/ (sign in with the key below)"
+	@echo "--- or try  curl -H \"Authorization: Bearer KEY\" -X POST http://127.0.0.1:$(PORT)/sandboxes -d '{}'"
 	@echo "--- API: docs/api.md (api/openapi.yaml); Ctrl-C stops cubicled and every sandbox"
 	@$(BUILD)/api/cubicled --data-dir $(DATA_DIR) --listen 127.0.0.1:$(PORT) \
-		--guest-dir $(GUEST) --print-key
+		--guest-dir $(GUEST) --web-dir $(BUILD)/web --print-key
 
 # Boots one desktop sandbox without the service (TEMPLATE, default desktop;
 # its own overlay on the shared base image) with VNC on
@@ -92,7 +103,7 @@ run-vmm: deps build guest
 
 # The whole suite twice: under ASan+UBSan (the device host serving real
 # guests included), then on the normal build. Both boot real guests.
-test: deps build build-asan guest
+test: deps build build-asan guest web
 	cd $(BUILD_ASAN) && ctest --output-on-failure
 	cd $(BUILD) && ctest --output-on-failure
 

@@ -18,7 +18,12 @@ PKGS=(
 	mmdebstrap e2fsprogs busybox-static python3
 	# engine
 	qemu-utils
+	# the web console's browser tests (headless, driven by playwright-core)
+	chromium
 )
+# noVNC and playwright-core come from npm (scripts/web-deps.sh): Node.js and
+# npm from Debian unless the host has them already (from elsewhere).
+NODE_PKGS=(nodejs npm)
 BACKPORTS_PKGS=(qemu-system-x86)
 MIN_QEMU_MAJOR=10
 
@@ -86,6 +91,8 @@ EOF
 
 NEED_UPDATE=0
 todo=$(missing "${PKGS[@]}")
+command -v npm >/dev/null || todo="$todo $(missing "${NODE_PKGS[@]}")"
+todo=$(echo $todo)
 need_qemu=0
 [ "$(qemu_major)" -ge "$MIN_QEMU_MAJOR" ] || need_qemu=1
 

@@ -312,6 +312,75 @@ static bool png_b64_size(const char *b64, unsigned int *w, unsigned int *h)
 	return true;
 }
 
+/* A resize changes the screen, and the sandbox's resolution with it; then back. */
+static void check_resize(void)
+{
+	static const unsigned int sizes[][2] = { { 1024, 768 }, { 1280, 800 } };
+	char path[128], body[64], want[32];
+	struct json_object *o;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sandboxes/%s/display", first);
+		snprintf(body, sizeof(body), "{\"width\":%u,\"height\":%u}", sizes[i][0], sizes[i][1]);
+		o = expect("POST", path, body, 200);
+		CHECK(o && json_object_get_int(json_object_object_get(o, "width")) == (int)sizes[i][0] &&
+		      json_object_get_int(json_object_object_get(o, "height")) == (int)sizes[i][1]);
+		json_object_put(o);
+		snprintf(path, sizeof(path), "/sandboxes/%s", first);
+		snprintf(want, sizeof(want), "%ux%u", sizes[i][0], sizes[i][1]);
+		o = expect("GET", path, NULL, 200);
+		CHECK(o && strcmp(jstr(o, "resolution"), want) == 0);
+		json_object_put(o);
+	}
+}
+
+/* Whether the activity has an entry of `what` whose summary starts with `start`, with status. */
+static bool has_activity(struct json_object *entries, const char *what, const char *start,
+			 int status)
+{
+	for (size_t i = 0; i < json_object_array_length(entries); i++) {
+		struct json_object *e = json_object_array_get_idx(entries, i);
+
+		if (!strcmp(jstr(e, "what"), what) && !strncmp(jstr(e, "summary"), start, strlen(start)) &&
+		    json_object_get_int(json_object_object_get(e, "status")) == status &&
+		    (status < 400 || strstr(jstr(e, "error"), "invalid_request")))
+			return true;
+	}
+	return false;
+}
+
+/* What was done to the first sandbox, in order, failures included; reads left out. */
+static void check_activity(void)
+{
+	struct json_object *o, *entries;
+	char path[128];
+	int64_t last;
+
+	snprintf(path, sizeof(path), "/sandboxes/%s/activity", first);
+	o = expect("GET", path, NULL, 200);
+	entries = o ? json_object_object_get(o, "entries") : NULL;
+	CHECK(entries && json_object_array_length(entries) > 5);
+	CHECK(entries && !strcmp(jstr(json_object_array_get_idx(entries, 0), "what"), "create"));
+	CHECK(entries && has_activity(entries, "actions", "click x=200 y=60; type text=", 200));
+	CHECK(entries && has_activity(entries, "anthropic", "left_click coordinate=[160,48]", 200));
+	CHECK(entries && has_activity(entries, "anthropic", "left_click coordinate=[1024,10]", 400));
+	CHECK(entries && has_activity(entries, "openai", "click x=10 y=10 button=\"nose\"", 400));
+	CHECK(entries && has_activity(entries, "command", "$ setsid xterm", 200));
+	CHECK(entries && has_activity(entries, "resize", "1024x768", 200));
+	for (size_t i = 0; entries && i < json_object_array_length(entries); i++)
+		CHECK(strcmp(jstr(json_object_array_get_idx(entries, i), "what"), "screenshot") &&
+		      strcmp(jstr(json_object_array_get_idx(entries, i), "what"), "cursor"));
+	last = o ? json_object_get_int64(json_object_object_get(o, "last")) : 0;
+	CHECK(last == (int64_t)(entries ? json_object_array_length(entries) : 0));
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/activity?after=%lld", first, (long long)last);
+	o = expect("GET", path, NULL, 200);
+	CHECK(o && json_object_array_length(json_object_object_get(o, "entries")) == 0);
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/sandboxes/%s/activity?after=-1", first);
+	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+}
+
 static void check_screen_and_hands(void)
 {
 	char path[256], body[512];
@@ -409,6 +478,8 @@ static void check_screen_and_hands(void)
 	o = expect("GET", body, NULL, 200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 1);
 	json_object_put(o);
+	check_resize();
+	check_activity();
 }
 
 static void check_files_and_commands(void)

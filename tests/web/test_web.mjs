@@ -9,7 +9,7 @@
 //   node test_web.mjs --cubicled PATH --guest-dir DIR --web-dir DIR --out DIR
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ async function startCubicled(data) {
   const proc = spawn(args.cubicled, ['--data-dir', data, '--listen', '127.0.0.1:0',
     '--guest-dir', args['guest-dir'], '--web-dir', args['web-dir']],
   { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stderr.on('data', () => {});       // logfmt lines; kept quiet
+  proc.stderr.pipe(createWriteStream(join(args.out, 'cubicled.log')));     // logfmt lines
   const lines = createInterface({ input: proc.stdout });
   const url = await new Promise((resolve, reject) => {
     lines.on('line', (l) => {
@@ -193,10 +193,14 @@ async function main() {
     await page.click('#tab-files');
     await page.fill('#files-path', '/tmp');
     await page.press('#files-path', 'Enter');
+    check(await until('listed /tmp', async () => page.isVisible('#panel-files tr[data-name="web-typed.txt"]'), 15000),
+      'the files panel lists /tmp');
     const payload = randomBytes(3 << 20);
     const sum = createHash('sha256').update(payload).digest('hex');
     await page.setInputFiles('#files-upload', { name: 'from-the-page.bin', mimeType: 'application/octet-stream', buffer: payload });
-    check(await until('uploaded', async () => page.isVisible('#panel-files tr[data-name="from-the-page.bin"]'), 60000),
+    check(await until('uploaded', async () => (await page.textContent('#notice')).includes('Uploaded /tmp/from-the-page.bin'), 60000),
+      `the page says the upload is done (${await page.textContent('#notice')})`);
+    check(await until('listed', async () => page.isVisible('#panel-files tr[data-name="from-the-page.bin"]'), 10000),
       'the uploaded file shows in the file list');
     const up = await guest(d, id, 'sha256sum /tmp/from-the-page.bin');
     check(up.stdout.startsWith(sum), 'the file uploaded through the page is in the guest, byte for byte');

@@ -90,11 +90,14 @@ export function filesPanel(id) {
   const body = el('tbody');
   const list = el('div', { class: 'files' }, el('table', {}, body));
   const form = el('form', { class: 'row' }, up, path, go);
-  let dir = path.value;
+  let dir = path.value, asked = 0;
 
+  // Lists a folder; of loads that overlap, the last one asked for wins.
   const load = async (to) => {
+    const mine = ++asked;
     try {
       const { entries } = await getJSON(sandboxPath(id, '/files/list') + query({ path: to }));
+      if (mine !== asked) return;
       dir = to;
       path.value = to;
       entries.sort((a, b) => (b.type === 'dir') - (a.type === 'dir') || a.name.localeCompare(b.name));

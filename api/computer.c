@@ -183,11 +183,24 @@ static struct json_object *screenshot(struct api_req *r, const struct screen *s,
 	return shot;
 }
 
-/* Anthropic's zoom region [x0, y0, x1, y1] (declared) as real [x, y, w, h]; NULL when answered. */
+/* A whole number in 0..max from v, or -1. */
+static int64_t corner(struct json_object *v, uint32_t max)
+{
+	int64_t n = json_object_get_int64(v);
+
+	return json_object_is_type(v, json_type_int) && n >= 0 && n <= max ? n : -1;
+}
+
+/*
+ * Anthropic's zoom region [x0, y0, x1, y1]: the corners of a box on the
+ * declared screen, x1 and y1 past its last pixel (as a crop box is; [0, 0,
+ * W, H] is the whole screen), as real [x, y, w, h]; NULL when answered.
+ */
 static struct json_object *zoom_region(struct api_req *r, const struct screen *s,
 				       struct json_object *body)
 {
 	struct json_object *reg, *out;
+	int64_t c[4];
 	uint32_t x0, y0, x1, y1;
 
 	if (!json_object_object_get_ex(body, "region", &reg) ||
@@ -195,20 +208,23 @@ static struct json_object *zoom_region(struct api_req *r, const struct screen *s
 		api_reply_error(r, 400, "invalid_request", "region: want [x0, y0, x1, y1]");
 		return NULL;
 	}
-	if (!declared_point(r, s, json_object_array_get_idx(reg, 0), json_object_array_get_idx(reg, 1),
-			    "region", &x0, &y0) ||
-	    !declared_point(r, s, json_object_array_get_idx(reg, 2), json_object_array_get_idx(reg, 3),
-			    "region", &x1, &y1))
-		return NULL;
-	if (x1 <= x0 || y1 <= y0) {
-		api_reply_error(r, 400, "invalid_request", "region: want x1 > x0 and y1 > y0");
+	for (size_t i = 0; i < 4; i++)
+		c[i] = corner(json_object_array_get_idx(reg, i), i % 2 ? s->dh : s->dw);
+	if (c[0] < 0 || c[1] < 0 || c[2] < 0 || c[3] < 0 || c[2] <= c[0] || c[3] <= c[1]) {
+		api_reply_error(r, 400, "invalid_request", "region: want whole numbers with "
+				"0 <= x0 < x1 <= %u and 0 <= y0 < y1 <= %u", s->dw, s->dh);
 		return NULL;
 	}
+	/* Corners scale by the ratio; the box keeps at least one real pixel. */
+	x0 = (uint32_t)((uint64_t)c[0] * s->rw / s->dw);
+	y0 = (uint32_t)((uint64_t)c[1] * s->rh / s->dh);
+	x1 = (uint32_t)(((uint64_t)c[2] * s->rw + s->dw - 1) / s->dw);
+	y1 = (uint32_t)(((uint64_t)c[3] * s->rh + s->dh - 1) / s->dh);
 	out = json_object_new_array();
 	json_object_array_add(out, json_object_new_int((int)x0));
 	json_object_array_add(out, json_object_new_int((int)y0));
-	json_object_array_add(out, json_object_new_int((int)(x1 - x0 + 1)));
-	json_object_array_add(out, json_object_new_int((int)(y1 - y0 + 1)));
+	json_object_array_add(out, json_object_new_int((int)(x1 > x0 ? x1 - x0 : 1)));
+	json_object_array_add(out, json_object_new_int((int)(y1 > y0 ? y1 - y0 : 1)));
 	return out;
 }
 

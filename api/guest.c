@@ -94,16 +94,15 @@ void api_process_kill(struct api_req *r)
 /* POST .../processes/{pid}/stdin[?close=true]: the raw body to its stdin. */
 void api_process_stdin(struct api_req *r)
 {
-	const char *close_arg = api_arg(r, "close");
 	struct json_object *req, *reply = NULL;
 	struct agent_error err = { "", "" };
 	int pid, fd, ret;
+	bool close_it;
 
-	if (!pid_of(r, &pid))
+	if (!pid_of(r, &pid) || !api_flag(r, "close", false, &close_it))
 		return;
 	api_note(r, "stdin", "%zu bytes to process %d's stdin%s", r->body_len, pid,
-		 close_arg && (!strcmp(close_arg, "true") || !strcmp(close_arg, "1")) ?
-		 ", then closed" : "");
+		 close_it ? ", then closed" : "");
 	fd = agent_connect(r->sb->vsock, AGENT_PORT);
 	if (fd < 0) {
 		api_agent_failed(r, fd, &err);
@@ -121,7 +120,7 @@ void api_process_stdin(struct api_req *r)
 		ret = frame_send(fd, FRAME_DATA, r->body + off, n);
 		off += n;
 	}
-	if (ret == 0 && close_arg && (!strcmp(close_arg, "true") || !strcmp(close_arg, "1")))
+	if (ret == 0 && close_it)
 		ret = frame_send(fd, FRAME_END, NULL, 0);
 	close(fd);
 	if (ret) {
@@ -142,13 +141,6 @@ static const char *abs_path(struct api_req *r, const char *name)
 		return NULL;
 	}
 	return p;
-}
-
-static bool flag(struct api_req *r, const char *name)
-{
-	const char *v = api_arg(r, name);
-
-	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
 }
 
 void api_file_stat(struct api_req *r)
@@ -188,14 +180,14 @@ void api_file_mkdir(struct api_req *r)
 {
 	const char *path = abs_path(r, "path");
 	struct json_object *req, *reply;
+	bool parents;
 
-	if (!path)
+	if (!path || !api_flag(r, "parents", true, &parents))
 		return;
 	api_note(r, "mkdir", "%s", path);
 	req = op("mkdir");
 	json_object_object_add(req, "path", json_object_new_string(path));
-	json_object_object_add(req, "parents", json_object_new_boolean(!api_arg(r, "parents") ||
-								       flag(r, "parents")));
+	json_object_object_add(req, "parents", json_object_new_boolean(parents));
 	if ((reply = agent(r, req))) {
 		json_object_put(reply);
 		api_reply_bytes(r, 204, NULL, NULL, 0);
@@ -206,17 +198,18 @@ void api_file_remove(struct api_req *r)
 {
 	const char *path = abs_path(r, "path");
 	struct json_object *req, *reply;
+	bool recursive;
 
-	if (!path)
+	if (!path || !api_flag(r, "recursive", false, &recursive))
 		return;
 	if (!strcmp(path, "/")) {
 		api_reply_error(r, 400, "invalid_request", "path: not the root");
 		return;
 	}
-	api_note(r, "remove", "%s%s", path, flag(r, "recursive") ? " (recursive)" : "");
+	api_note(r, "remove", "%s%s", path, recursive ? " (recursive)" : "");
 	req = op("remove");
 	json_object_object_add(req, "path", json_object_new_string(path));
-	json_object_object_add(req, "recursive", json_object_new_boolean(flag(r, "recursive")));
+	json_object_object_add(req, "recursive", json_object_new_boolean(recursive));
 	if ((reply = agent(r, req))) {
 		json_object_put(reply);
 		api_reply_bytes(r, 204, NULL, NULL, 0);

@@ -342,6 +342,27 @@ static void activity(struct api_req *r)
 
 /* --- the screen and the hands --------------------------------------------------- */
 
+/*
+ * A query number s of `name` within [min, max] (quality and width: whole);
+ * false when it is not one (then r is answered).
+ */
+static bool query_number(struct api_req *r, const char *s, const char *name, double min,
+			 double max, double *out)
+{
+	bool whole = strcmp(name, "scale") != 0;
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (!*s || *end || errno || !(*out >= min && *out <= max) || (whole && *out != (int)*out) ||
+	    (!whole && *out <= 0)) {
+		api_reply_error(r, 400, "invalid_request", "%s: want %s %g..%g", name,
+				whole ? "a whole number" : "a number in", whole ? min : 0.0, max);
+		return false;
+	}
+	return true;
+}
+
 /* Screenshot fields of a query (q: query args) or of an object (o) into the control request. */
 static bool screenshot_request(struct api_req *r, struct json_object *o, bool from_query,
 			       struct json_object *req)
@@ -353,15 +374,25 @@ static bool screenshot_request(struct api_req *r, struct json_object *o, bool fr
 	if (from_query) {
 		if ((s = api_arg(r, "format")))
 			format = s;
-		if ((s = api_arg(r, "quality")))
-			json_object_object_add(req, "quality", json_object_new_int(atoi(s)));
-		if ((s = api_arg(r, "scale")))
-			json_object_object_add(req, "scale", json_object_new_double(strtod(s, NULL)));
-		if ((s = api_arg(r, "width")))
-			json_object_object_add(req, "width", json_object_new_int(atoi(s)));
-		if ((s = api_arg(r, "cursor")))
-			json_object_object_add(req, "cursor", json_object_new_boolean(
-				!strcmp(s, "true") || !strcmp(s, "1")));
+		bool cursor;
+		double d;
+
+		if ((s = api_arg(r, "quality")) && !query_number(r, s, "quality", 1, 100, &d))
+			return false;
+		if (s)
+			json_object_object_add(req, "quality", json_object_new_int((int)d));
+		if ((s = api_arg(r, "scale")) && !query_number(r, s, "scale", 0, 1, &d))
+			return false;
+		if (s)
+			json_object_object_add(req, "scale", json_object_new_double(d));
+		if ((s = api_arg(r, "width")) && !query_number(r, s, "width", 1, 8192, &d))
+			return false;
+		if (s)
+			json_object_object_add(req, "width", json_object_new_int((int)d));
+		if (!api_flag(r, "cursor", false, &cursor))
+			return false;
+		if (cursor)
+			json_object_object_add(req, "cursor", json_object_new_boolean(1));
 		if ((s = api_arg(r, "region"))) {
 			int x, y, w, h, n = 0;
 			struct json_object *a = json_object_new_array();
@@ -581,10 +612,15 @@ out:
 
 static void stream(struct api_req *r)
 {
-	const char *v = api_arg(r, "view_only");
-	bool view = v && (!strcmp(v, "true") || !strcmp(v, "1"));
-	struct json_object *o = json_object_new_object(), *vnc = json_object_new_object();
+	struct json_object *o, *vnc;
 	char url[128];
+	bool view;
+
+	/* A misspelt flag must not hand out the control password. */
+	if (!api_flag(r, "view_only", false, &view))
+		return;
+	o = json_object_new_object();
+	vnc = json_object_new_object();
 
 	json_object_object_add(vnc, "host", json_object_new_string(r->cfg->vnc_host));
 	json_object_object_add(vnc, "port", json_object_new_int(r->sb->vnc_port));

@@ -50,6 +50,21 @@ const char *api_arg(struct api_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+bool api_flag(struct api_req *r, const char *name, bool def, bool *out)
+{
+	const char *v = api_arg(r, name);
+
+	*out = def;
+	if (!v)
+		return true;
+	if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "false") || !strcmp(v, "0")) {
+		*out = v[0] == 't' || v[0] == '1';
+		return true;
+	}
+	api_reply_error(r, 400, "invalid_request", "%s: want true or false", name);
+	return false;
+}
+
 static void set_response(struct api_req *r, unsigned int status, struct MHD_Response *resp,
 			 const char *type)
 {

@@ -51,6 +51,12 @@ void api_note(struct api_req *r, const char *what, const char *fmt, ...)
 /* Query argument name, or NULL. */
 const char *api_arg(struct api_req *r, const char *name);
 
+/*
+ * Query flag name (true/1 or false/0) into *out, def when absent; false
+ * when it is something else (then r is answered 400).
+ */
+bool api_flag(struct api_req *r, const char *name, bool def, bool *out);
+
 /* Answers: json is taken. */
 void api_reply_json(struct api_req *r, unsigned int status, struct json_object *json);
 void api_reply_error(struct api_req *r, unsigned int status, const char *code,

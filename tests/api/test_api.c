@@ -381,6 +381,24 @@ static void check_activity(void)
 	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
 }
 
+/* Whether Anthropic's zoom of region answers a PNG of w x h. */
+static bool zoom_size(const char *path, const char *region, unsigned int w, unsigned int h)
+{
+	char body[128];
+	struct json_object *o;
+	unsigned int gw = 0, gh = 0;
+	bool ok;
+
+	snprintf(body, sizeof(body), "{\"action\":\"zoom\",\"region\":%s}", region);
+	o = expect("POST", path, body, 200);
+	ok = o && png_b64_size(jstr(json_object_object_get(json_object_array_get_idx(
+		json_object_object_get(o, "content"), 0), "source"), "data"), &gw, &gh);
+	json_object_put(o);
+	if (ok && (gw != w || gh != h))
+		fprintf(stderr, "zoom %s: %ux%u, want %ux%u\n", region, gw, gh, w, h);
+	return ok && gw == w && gh == h;
+}
+
 static void check_screen_and_hands(void)
 {
 	char path[256], body[512];
@@ -439,6 +457,13 @@ static void check_screen_and_hands(void)
 	json_object_put(expect("POST", path, "{\"action\":\"key\",\"text\":\"Return\"}", 200));
 	CHECK(refused("POST", path, "{\"action\":\"fly\"}", 400, "invalid_request"));
 	CHECK(refused("POST", path, "{\"action\":\"left_click\",\"coordinate\":[1024,10]}", 400,
+		      "invalid_request"));
+	/* zoom's region is a box's corners on the declared screen, answered at the real size. */
+	CHECK(zoom_size(path, "[0,0,1024,640]", 1280, 800));
+	CHECK(zoom_size(path, "[512,320,1024,640]", 640, 400));
+	CHECK(refused("POST", path, "{\"action\":\"zoom\",\"region\":[0,0,1025,640]}", 400,
+		      "invalid_request"));
+	CHECK(refused("POST", path, "{\"action\":\"zoom\",\"region\":[10,0,10,640]}", 400,
 		      "invalid_request"));
 	/* And OpenAI's, batched, on the real size. */
 	snprintf(path, sizeof(path), "/sandboxes/%s/computer/openai", first);
@@ -601,6 +626,18 @@ static void check_bad_input(void)
 	free(big);
 	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?region=1,2,3", first);
 	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	/* Query values are parsed whole: no number read off a prefix, no flag guessed. */
+	static const char *const bad_queries[] = {
+		"screenshot?format=jpeg&quality=abc", "screenshot?format=jpeg&quality=101",
+		"screenshot?scale=2", "screenshot?scale=0.5x", "screenshot?width=12.5",
+		"screenshot?cursor=yes", "stream?view_only=yes", "files/mkdir?path=/tmp/q&parents=no",
+		"activity?after=1x",
+	};
+	for (size_t i = 0; i < sizeof(bad_queries) / sizeof(bad_queries[0]); i++) {
+		snprintf(path, sizeof(path), "/sandboxes/%s/%s", first, bad_queries[i]);
+		CHECK(refused(strncmp(bad_queries[i], "files/", 6) ? "GET" : "POST", path, NULL, 400,
+			      "invalid_request"));
+	}
 	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?format=gif", first);
 	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
 	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=relative.txt", first);

@@ -103,9 +103,10 @@ static bool copy_name(struct api_req *r, struct json_object *o, const char *key,
 struct json_object *api_control(struct api_req *r, struct json_object *req, uint8_t **data,
 				size_t *len, int timeout_ms)
 {
-	struct json_object *ans = NULL, *ok;
+	struct json_object *ans = NULL, *ok, *done, *extra = NULL;
 	int ret = vmctl_call(r->sb->control, req, &ans, data, len, timeout_ms);
-	const char *code;
+	const char *code, *msg;
+	unsigned int status = 502;
 
 	json_object_put(req);
 	if (ret) {
@@ -117,17 +118,26 @@ struct json_object *api_control(struct api_req *r, struct json_object *req, uint
 		return ans;
 	code = str_field(ans, "code");
 	code = code ? code : "EIO";
+	msg = str_field(ans, "message") ?: "";
+	/* A batch that failed midway says how many of its actions were done. */
+	if (json_object_object_get_ex(ans, "done", &done)) {
+		extra = json_object_new_object();
+		json_object_object_add(extra, "done", json_object_get(done));
+	}
 	if (!strcmp(code, "EINVAL"))
-		api_reply_error(r, 400, "invalid_request", "%s", str_field(ans, "message") ?: "");
+		status = 400;
 	else if (!strcmp(code, "ENODEV"))
-		api_reply_error(r, 409, "no_display", "%s", str_field(ans, "message") ?: "");
+		status = 409;
 	else if (!strcmp(code, "EBUSY") || !strcmp(code, "EAGAIN"))
-		api_reply_error(r, 503, "busy", "%s", str_field(ans, "message") ?: "");
+		status = 503;
 	else if (!strcmp(code, "ETIMEDOUT"))
-		api_reply_error(r, 504, "guest_timeout", "%s", str_field(ans, "message") ?: "");
+		status = 504;
+	if (status == 502)
+		api_reply_error_with(r, status, "sandbox_error", extra, "%s: %s", code, msg);
 	else
-		api_reply_error(r, 502, "sandbox_error", "%s: %s", code,
-				str_field(ans, "message") ?: "");
+		api_reply_error_with(r, status, status == 400 ? "invalid_request" : status == 409 ?
+				     "no_display" : status == 503 ? "busy" : "guest_timeout", extra,
+				     "%s", msg);
 	if (data) {
 		free(*data);
 		*data = NULL;

@@ -93,21 +93,43 @@ void api_reply_json(struct api_req *r, unsigned int status, struct json_object *
 		     "application/json");
 }
 
-void api_reply_error(struct api_req *r, unsigned int status, const char *code,
-		     const char *fmt, ...)
+static void reply_error(struct api_req *r, unsigned int status, const char *code,
+			struct json_object *extra, const char *fmt, va_list ap)
 {
 	struct json_object *o = json_object_new_object();
 	char msg[1024];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	r->error[0] = '\0';
 	activity_appendf(r->error, sizeof(r->error), "%s: %s", code, msg);
 	json_object_object_add(o, "code", json_object_new_string(code));
 	json_object_object_add(o, "message", json_object_new_string(msg));
+	if (extra) {
+		json_object_object_foreach(extra, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		json_object_put(extra);
+	}
 	api_reply_json(r, status, o);
+}
+
+void api_reply_error(struct api_req *r, unsigned int status, const char *code,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error(r, status, code, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void api_reply_error_with(struct api_req *r, unsigned int status, const char *code,
+			  struct json_object *extra, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error(r, status, code, extra, fmt, ap);
+	va_end(ap);
 }
 
 void api_reply_bytes(struct api_req *r, unsigned int status, const char *type, void *data,

@@ -61,6 +61,10 @@ bool api_flag(struct api_req *r, const char *name, bool def, bool *out);
 void api_reply_json(struct api_req *r, unsigned int status, struct json_object *json);
 void api_reply_error(struct api_req *r, unsigned int status, const char *code,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same, with extra's fields (taken; NULL for none) in the body too. */
+void api_reply_error_with(struct api_req *r, unsigned int status, const char *code,
+			  struct json_object *extra, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* data (malloc'd) is taken. */
 void api_reply_bytes(struct api_req *r, unsigned int status, const char *type, void *data,
 		     size_t len);

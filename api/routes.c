@@ -146,24 +146,47 @@ struct json_object *api_control(struct api_req *r, struct json_object *req, uint
 	return NULL;
 }
 
+/*
+ * The API's code and status for an agent's failure: ret is -EREMOTEIO when
+ * the agent answered an error e, another -errno when it could not be asked.
+ */
+static const char *agent_error_code(int ret, const struct agent_error *e, unsigned int *status)
+{
+	static const struct {
+		const char *errno_name, *code;
+		unsigned int status;
+	} map[] = {
+		{ "ENOENT", "not_found", 404 }, { "ESRCH", "not_found", 404 },
+		{ "EACCES", "forbidden", 403 }, { "EPERM", "forbidden", 403 },
+		{ "EEXIST", "conflict", 409 }, { "ENOTEMPTY", "conflict", 409 },
+		{ "EINVAL", "invalid_request", 400 }, { "EISDIR", "invalid_request", 400 },
+		{ "ENOTDIR", "invalid_request", 400 }, { "ENAMETOOLONG", "invalid_request", 400 },
+	};
+
+	*status = 502;
+	if (ret != -EREMOTEIO)
+		return "agent_unreachable";
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (!strcmp(e->code, map[i].errno_name)) {
+			*status = map[i].status;
+			return map[i].code;
+		}
+	}
+	return "agent_error";
+}
+
 void api_agent_failed(struct api_req *r, int ret, const struct agent_error *e)
 {
-	const char *c = e->code;
+	unsigned int status;
+	const char *code = agent_error_code(ret, e, &status);
 
 	if (ret != -EREMOTEIO)
-		api_reply_error(r, 502, "agent_unreachable", "the guest's agent did not answer: %s",
+		api_reply_error(r, status, code, "the guest's agent did not answer: %s",
 				strerror(-ret));
-	else if (!strcmp(c, "ENOENT") || !strcmp(c, "ESRCH"))
-		api_reply_error(r, 404, "not_found", "%s", e->message);
-	else if (!strcmp(c, "EACCES") || !strcmp(c, "EPERM"))
-		api_reply_error(r, 403, "forbidden", "%s", e->message);
-	else if (!strcmp(c, "EEXIST") || !strcmp(c, "ENOTEMPTY"))
-		api_reply_error(r, 409, "conflict", "%s", e->message);
-	else if (!strcmp(c, "EINVAL") || !strcmp(c, "EISDIR") || !strcmp(c, "ENOTDIR") ||
-		 !strcmp(c, "ENAMETOOLONG"))
-		api_reply_error(r, 400, "invalid_request", "%s", e->message);
+	else if (!strcmp(code, "agent_error"))
+		api_reply_error(r, status, code, "%s: %s", e->code, e->message);
 	else
-		api_reply_error(r, 502, "agent_error", "%s: %s", c, e->message);
+		api_reply_error(r, status, code, "%s", e->message);
 }
 
 static void base64(const uint8_t *in, size_t len, char *out)
@@ -888,8 +911,11 @@ static void *run_streamed(void *arg)
 		exit_fields(o, &c->res);
 		emit(c, "exit", o);
 	} else {
+		unsigned int status;
+
+		/* The same code as an unstreamed run would answer. */
 		json_object_object_add(o, "code", json_object_new_string(
-			c->ret == -EREMOTEIO ? c->err.code : "agent_unreachable"));
+			agent_error_code(c->ret, &c->err, &status)));
 		json_object_object_add(o, "message", json_object_new_string(
 			c->ret == -EREMOTEIO ? c->err.message : strerror(-c->ret)));
 		emit(c, "error", o);

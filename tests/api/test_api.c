@@ -541,6 +541,12 @@ static void check_files_and_commands(void)
 			     "{\"data\":\"line3\\n\",\"type\":\"stdout\"}\n") != NULL);
 	CHECK(strstr(r.body, "\"exit_code\":7") && strstr(r.body, "\"type\":\"exit\""));
 	free(r.body);
+	/* A program that is not there: the same code whole or streamed. */
+	CHECK(refused("POST", path, "{\"argv\":[\"/no/such/program\"]}", 404, "not_found"));
+	CHECK(http("POST", path, "{\"argv\":[\"/no/such/program\"],\"stream\":\"ndjson\"}", &r) &&
+	      r.status == 200 && strstr(r.body, "\"type\":\"error\"") &&
+	      strstr(r.body, "\"code\":\"not_found\""));
+	free(r.body);
 	o = expect("POST", path, "{\"argv\":[\"sh\",\"-c\",\"echo $FOO; cat\"],\"env\":{\"FOO\":\"bar\"},"
 		   "\"stdin\":\"from stdin\"}", 200);
 	CHECK(o && strcmp(jstr(o, "stdout"), "bar\nfrom stdin") == 0);

@@ -21,7 +21,6 @@
 #define MAX_SPARE 64                /* keys borrowed for characters the layout lacks */
 #define REMAP_SETTLE_MS 50          /* lets X read keys typed before a remap */
 #define LED_WAIT_MS 500             /* for the guest to show a lock key's new state */
-#define CURSOR_WAIT_MS 200          /* for the guest's cursor to follow a move */
 
 enum act_type { ACT_MOVE, ACT_CLICK, ACT_DOWN, ACT_UP, ACT_DRAG, ACT_SCROLL, ACT_TYPE,
 		ACT_KEY, ACT_HOLD, ACT_WAIT, ACT_CURSOR };
@@ -705,7 +704,7 @@ static int run_one(struct run *r, const struct action *a, struct json_object *re
 		sleep_ms(a->ms);
 		return 0;
 	case ACT_CURSOR:
-		hands_cursor(r->h, &x, &y, CURSOR_WAIT_MS);
+		hands_cursor(r->h, &x, &y, HANDS_CURSOR_WAIT_MS);
 		json_object_object_add(result, "x", json_object_new_int((int)x));
 		json_object_object_add(result, "y", json_object_new_int((int)y));
 		return 0;

@@ -544,7 +544,8 @@ static void cursor_info(struct cconn *cc)
 		send_error(cc->fd, "ENODEV", "this sandbox has no mouse (cubicle-vmm --display)");
 		return;
 	}
-	hands_cursor(cc->ctl->hands, &x, &y, 0);
+	/* As the cursor action does: a move just sent is where the pointer goes. */
+	hands_cursor(cc->ctl->hands, &x, &y, HANDS_CURSOR_WAIT_MS);
 	o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "x", json_object_new_int((int)x));

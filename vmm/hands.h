@@ -55,6 +55,7 @@ int hands_key(struct hands *h, uint16_t code, bool down);
  * Waits up to wait_ms for the cursor to reach the last position sent.
  */
 void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_ms);
+#define HANDS_CURSOR_WAIT_MS 200    /* for the guest's cursor to follow a move */
 
 /* Waits (up to a second) until both devices' events reached the guest, then settle_ms. */
 void hands_flush(struct hands *h, unsigned int settle_ms);

@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "vmctl.h"
+#include "vncproxy.h"
 #include "web.h"
 
 #define CONTROL_WAIT_MS 10000       /* screenshots, cursor, display */
@@ -646,7 +647,7 @@ out:
 static void stream(struct api_req *r)
 {
 	struct json_object *o, *vnc;
-	char url[128];
+	char url[128], ticket[VNC_TICKET_LEN + 1];
 	bool view;
 
 	/* A misspelt flag must not hand out the control password. */
@@ -664,6 +665,11 @@ static void stream(struct api_req *r)
 	/* libvncserver takes websockets (noVNC) on the same port. */
 	snprintf(url, sizeof(url), "ws://%s:%d/websockify", r->cfg->vnc_host, r->sb->vnc_port);
 	json_object_object_add(o, "websocket_url", json_object_new_string(url));
+	/* The same through cubicled's own port, with a ticket for one connection. */
+	if (api_vnc_ticket(r->sb->id, ticket) == 0) {
+		snprintf(url, sizeof(url), "/sandboxes/%s/vnc?ticket=%s", r->sb->id, ticket);
+		json_object_object_add(o, "websocket_path", json_object_new_string(url));
+	}
 	api_reply_json(r, 200, o);
 }
 
@@ -1302,6 +1308,9 @@ const struct api_route api_routes[] = {
 	{ "GET", "sandboxes/{id}/display", ROUTE_SANDBOX, display_get, NULL, NULL, NULL },
 	{ "POST", "sandboxes/{id}/display", ROUTE_SANDBOX, display_set, NULL, NULL, NULL },
 	{ "GET", "sandboxes/{id}/stream", ROUTE_SANDBOX, stream, NULL, NULL, NULL },
+	/* Public: browsers send no key with a websocket; a ticket from stream instead. */
+	{ "GET", "sandboxes/{id}/vnc", ROUTE_PUBLIC | ROUTE_SANDBOX, api_vnc_proxy,
+	  NULL, NULL, api_vnc_proxy_done },
 	{ "POST", "sandboxes/{id}/commands", ROUTE_SANDBOX, run_command, NULL, NULL, NULL },
 	{ "GET", "sandboxes/{id}/files", ROUTE_SANDBOX, download, NULL, NULL, NULL },
 	{ "PUT", "sandboxes/{id}/files", ROUTE_SANDBOX | ROUTE_UPLOAD, upload, upload_begin,

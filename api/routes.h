@@ -29,7 +29,11 @@ struct api_route {
 	 */
 	void (*begin)(struct api_req *r);
 	bool (*data)(struct api_req *r, const char *buf, size_t len);
-	void (*abandon)(struct api_req *r);     /* the request ended without handle() */
+	/*
+	 * Upload routes: the request ended without handle(). Other routes:
+	 * the request is over (to free what handle() left in r->stream).
+	 */
+	void (*abandon)(struct api_req *r);
 };
 
 extern const struct api_route api_routes[];

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@ struct api_server {
 	struct sandboxes *sandboxes;
 	struct MHD_Daemon *daemon;
 	char key[128];
+	atomic_bool stopping;
 };
 
 /* Per request, besides what handlers see. */
@@ -453,8 +455,8 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
 	(void)conn;
 	if (!req)
 		return;
-	if (req->route && (req->route->flags & ROUTE_UPLOAD) && !req->handled &&
-	    req->route->abandon)
+	if (req->route && req->route->abandon &&
+	    (!(req->route->flags & ROUTE_UPLOAD) || !req->handled))
 		req->route->abandon(&req->r);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double)(end.tv_sec - req->start.tv_sec) * 1e3 +
@@ -497,7 +499,7 @@ struct api_server *api_server_start(const struct api_config *cfg, struct sandbox
 	strcpy(s->key, key);
 	inet_pton(AF_INET, cfg->listen_host, &sa.sin_addr);
 	s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				     MHD_USE_ERROR_LOG,
+				     MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
 				     0, NULL, NULL, on_request, s,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
@@ -513,6 +515,11 @@ struct api_server *api_server_start(const struct api_config *cfg, struct sandbox
 	return s;
 }
 
+bool api_server_stopping(struct api_server *s)
+{
+	return atomic_load(&s->stopping);
+}
+
 uint16_t api_server_port(struct api_server *s)
 {
 	const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -524,6 +531,7 @@ void api_server_stop(struct api_server *s)
 {
 	if (!s)
 		return;
+	atomic_store(&s->stopping, true);      /* websockets end within half a second */
 	MHD_stop_daemon(s->daemon);
 	free(s);
 }

@@ -87,6 +87,9 @@ struct api_server *api_server_start(const struct api_config *cfg, struct sandbox
 /* The port it listens on (the one the kernel picked for port 0). */
 uint16_t api_server_port(struct api_server *s);
 
+/* Whether api_server_stop has begun (long-lived connections end then). */
+bool api_server_stopping(struct api_server *s);
+
 /* Stops serving, waiting for requests under way; accepts NULL. */
 void api_server_stop(struct api_server *s);
 

@@ -312,6 +312,29 @@ static bool png_b64_size(const char *b64, unsigned int *w, unsigned int *h)
 	return true;
 }
 
+/*
+ * The websocket through cubicled wants a ticket from stream: a made-up one
+ * is refused, a real one is used up by its first request (here one that is
+ * not a websocket), and is no good for another sandbox. (vm_web carries
+ * noVNC through it.)
+ */
+static void check_vnc_tickets(const char *stream_path)
+{
+	struct json_object *o = expect("GET", stream_path, NULL, 200);
+	const char *wp = jstr(o, "websocket_path");
+	char path[256];
+
+	CHECK(strncmp(wp, "/sandboxes/", 11) == 0 && strstr(wp, "/vnc?ticket="));
+	snprintf(path, sizeof(path), "/sandboxes/%s/vnc?ticket=%032d", first, 0);
+	CHECK(refused("GET", path, NULL, 401, "unauthorized"));
+	snprintf(path, sizeof(path), "/sandboxes/0123456789abcdef/vnc%s", strchr(wp, '?'));
+	CHECK(refused("GET", path, NULL, 404, "sandbox_not_found"));
+	snprintf(path, sizeof(path), "%s", wp);
+	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	CHECK(refused("GET", path, NULL, 401, "unauthorized"));
+	json_object_put(o);
+}
+
 /* A resize changes the screen, and the sandbox's resolution with it; then back. */
 static void check_resize(void)
 {
@@ -499,6 +522,7 @@ static void check_screen_and_hands(void)
 	CHECK(vnc_pointer(path, 700, 650) && cursor_is(300, 500));
 	snprintf(path, sizeof(path), "/sandboxes/%s/stream", first);
 	CHECK(vnc_pointer(path, 700, 650) && cursor_is(700, 650));
+	check_vnc_tickets(path);
 	snprintf(body, sizeof(body), "/sandboxes?metadata.suite=api&state=running");
 	o = expect("GET", body, NULL, 200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 1);

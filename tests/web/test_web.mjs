@@ -262,8 +262,12 @@ async function main() {
     await browser.close();
     if (id) await api(d, 'DELETE', `/sandboxes/${id}`).catch(() => {});
     d.proc.kill('SIGTERM');
-    await new Promise((r) => d.proc.once('exit', r));
+    const code = await new Promise((r) => d.proc.once('exit', (c, sig) => r(sig ? 128 : c)));
     rmSync(data, { recursive: true, force: true });
+    // Under the sanitizers a report makes cubicled exit non-zero or writes it to the log.
+    const logText = readFileSync(join(args.out, 'cubicled.log'), 'utf8');
+    check(code === 0 && !/AddressSanitizer|LeakSanitizer|runtime error/.test(logText),
+      `cubicled stopped cleanly on SIGTERM (status ${code}, no sanitizer report)`);
   }
   console.log(`${passed} passed, ${failedChecks} failed`);
   process.exit(failedChecks ? 1 : 0);

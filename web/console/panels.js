@@ -92,14 +92,15 @@ export function filesPanel(id) {
   const form = el('form', { class: 'row' }, up, path, go);
   let dir = path.value, asked = 0;
 
-  // Lists a folder; of loads that overlap, the last one asked for wins.
+  // Lists a folder; of loads that overlap, the last one asked for wins, and
+  // the path box shows it unless someone typed in it meanwhile.
   const load = async (to) => {
-    const mine = ++asked;
+    const mine = ++asked, typed = path.value;
     try {
       const { entries } = await getJSON(sandboxPath(id, '/files/list') + query({ path: to }));
       if (mine !== asked) return;
       dir = to;
-      path.value = to;
+      if (path.value === typed) path.value = to;
       entries.sort((a, b) => (b.type === 'dir') - (a.type === 'dir') || a.name.localeCompare(b.name));
       body.replaceChildren(...entries.map((e) => row(e)));
     } catch (e) { failed(e); }

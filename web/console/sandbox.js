@@ -38,7 +38,10 @@ class Viewer {
       return;
     }
     if (this.closed) return;
-    const rfb = new RFB(this.target, info.websocket_url, { credentials: { password: info.vnc.password } });
+    // Through cubicled's own port (a ticket for this one connection), so the
+    // page works wherever cubicled is reachable.
+    const ws = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${info.websocket_path}`;
+    const rfb = new RFB(this.target, ws, { credentials: { password: info.vnc.password } });
     rfb.viewOnly = this.viewOnly;
     rfb.scaleViewport = this.fit;
     rfb.clipViewport = false;

@@ -1256,6 +1256,16 @@ static const char move_usage[] =
 	"\n"
 	"example: cubicle move 3f0c9a7be21d4c55 640 400\n";
 
+/* ID, or ID X Y: -1 when so, else the usage status after saying why not. */
+static int id_and_point(const struct cli *c, int n, char **argv)
+{
+	int st = count_args(c, n, argv, 1, 3, "ID [X Y]");
+
+	if (st < 0 && n == 2)
+		st = usage_err(c, "missing Y: want ID, or ID X Y");
+	return st;
+}
+
 static int cmd_move(struct cli *c, int argc, char **argv)
 {
 	const struct opt opts[] = { { NULL } };
@@ -1295,9 +1305,7 @@ static int cmd_click(struct cli *c, int argc, char **argv)
 	int n, st = parse_args(c, opts, argc, argv, 0, &n);
 
 	if (st < 0)
-		st = count_args(c, n, argv, 1, 3, "ID [X Y]");
-	if (st < 0 && n == 2)
-		st = usage_err(c, "missing Y: want ID, or ID X Y");
+		st = id_and_point(c, n, argv);
 	if (st < 0 && button && !one_of(button, buttons))
 		st = usage_err(c, "--button '%s': want left, right, middle, back or forward", button);
 	if (st >= 0)
@@ -1333,9 +1341,7 @@ static int cmd_scroll(struct cli *c, int argc, char **argv)
 	int n, st = parse_args(c, opts, argc, argv, 0, &n);
 
 	if (st < 0)
-		st = count_args(c, n, argv, 1, 3, "ID [X Y]");
-	if (st < 0 && n == 2)
-		st = usage_err(c, "missing Y: want ID, or ID X Y");
+		st = id_and_point(c, n, argv);
 	if (st < 0 && !one_of(dir, dirs))
 		st = usage_err(c, "--direction '%s': want up, down, left or right", dir);
 	if (st >= 0)

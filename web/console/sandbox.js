@@ -40,7 +40,9 @@ class Viewer {
     if (this.closed) return;
     // Through cubicled's own port (a ticket for this one connection), so the
     // page works wherever cubicled is reachable.
-    const ws = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${info.websocket_path}`;
+    const ws = info.websocket_path ?
+      `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${info.websocket_path}` :
+      info.websocket_url;
     const rfb = new RFB(this.target, ws, { credentials: { password: info.vnc.password } });
     rfb.viewOnly = this.viewOnly;
     rfb.scaleViewport = this.fit;

@@ -4,9 +4,12 @@
  * that run on without a connection; stat, list, mkdir, remove and rename.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -91,6 +94,35 @@ void api_process_kill(struct api_req *r)
 	}
 }
 
+#define STDIN_WAIT_MS 5000
+
+/*
+ * Waits (up to STDIN_WAIT_MS) until the agent has taken all that was sent
+ * on fd: it handles a connection's frames in order and closes it at our
+ * end of stream, so its close means the bytes are in the command's stdin.
+ * Without this, two requests in a row could reach the command out of order.
+ * The command's output, which the agent sends to attached connections too,
+ * is dropped.
+ */
+static void wait_taken(int fd)
+{
+	char buf[4096];
+	struct pollfd p = { fd, POLLIN, 0 };
+	struct timespec t;
+	int64_t end, left;
+
+	if (shutdown(fd, SHUT_WR) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	end = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + STDIN_WAIT_MS;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = end - ((int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0 || read(fd, buf, sizeof(buf)) <= 0)
+			return;
+	}
+}
+
 /* POST .../processes/{pid}/stdin[?close=true]: the raw body to its stdin. */
 void api_process_stdin(struct api_req *r)
 {
@@ -122,6 +154,8 @@ void api_process_stdin(struct api_req *r)
 	}
 	if (ret == 0 && close_it)
 		ret = frame_send(fd, FRAME_END, NULL, 0);
+	if (ret == 0)
+		wait_taken(fd);
 	close(fd);
 	if (ret) {
 		api_agent_failed(r, ret, &err);

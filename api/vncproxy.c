@@ -254,7 +254,23 @@ static int vnc_handshake(struct api_req *r, int fd, char *accept, char *proto)
 	return 0;
 }
 
-/* Whether the request asks for a websocket (RFC 6455 §4.1). */
+/* Whether header name is absent or plain text of up to max bytes (no CR, LF or controls). */
+static bool plain_header(struct api_req *r, const char *name, size_t max)
+{
+	const char *v = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+
+	if (!v)
+		return true;
+	for (size_t i = 0; v[i]; i++)
+		if (i >= max || (unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * Whether the request asks for a websocket (RFC 6455 §4.1), with the
+ * headers we pass on to the VNC server plain enough to pass on.
+ */
 static bool wants_websocket(struct api_req *r)
 {
 	const char *up = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade");
@@ -262,7 +278,8 @@ static bool wants_websocket(struct api_req *r)
 	const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
 
 	return up && !strcasecmp(up, "websocket") && conn && strcasestr(conn, "upgrade") && key &&
-	       strlen(key) <= 64;
+	       plain_header(r, "Sec-WebSocket-Key", 64) && plain_header(r, "Origin", 200) &&
+	       plain_header(r, "Sec-WebSocket-Protocol", 200);
 }
 
 void api_vnc_proxy(struct api_req *r)

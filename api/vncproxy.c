@@ -100,6 +100,12 @@ static int dial(const char *host, int port)
 	return ret ? ret : fd;
 }
 
+#define STALL_MS 30000          /* a peer that takes nothing this long is gone */
+
+/*
+ * Sends all of p; MHD's upgraded socket is non-blocking, so a full send
+ * buffer (a slow browser) waits for room, up to STALL_MS at a time.
+ */
 static bool write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -107,6 +113,13 @@ static bool write_all(int fd, const char *p, size_t n)
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pf = { fd, POLLOUT, 0 };
+
+			if (poll(&pf, 1, STALL_MS) <= 0)
+				return false;
+			continue;
+		}
 		if (w <= 0)
 			return false;
 		p += w;

@@ -91,7 +91,8 @@ void api_web_file(struct api_req *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type_of(path));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (!r->nseg)
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	if (!strcmp(type_of(path), types[0].type))      /* any page, not only / */
 		MHD_add_response_header(resp, "Content-Security-Policy",
 					"default-src 'self'; img-src 'self' blob: data:; "
 					"style-src 'self' 'unsafe-inline'; "

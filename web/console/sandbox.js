@@ -19,9 +19,11 @@ class Viewer {
     this.rfb = null;
     this.closed = false;
     this.retry = null;
+    this.gen = 0;
   }
 
   async connect() {
+    const gen = ++this.gen;     // only the latest call may make a connection
     clearTimeout(this.retry);
     if (this.rfb) {
       const old = this.rfb;
@@ -33,11 +35,12 @@ class Viewer {
     try {
       info = await getJSON(sandboxPath(this.id, '/stream') + query({ view_only: this.viewOnly ? 'true' : undefined }));
     } catch (e) {
+      if (gen !== this.gen) return;
       this.status.textContent = `no stream: ${e.message}`;
       this.later();
       return;
     }
-    if (this.closed) return;
+    if (this.closed || gen !== this.gen) return;
     // Through cubicled's own port (a ticket for this one connection), so the
     // page works wherever cubicled is reachable.
     const ws = info.websocket_path ?

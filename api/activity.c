@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+
 void activity_init(struct activity *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -55,14 +57,13 @@ static void copy_cut(char *dst, size_t cap, const char *src)
 void activity_add(struct activity *a, const char *what, const char *summary,
 		  unsigned int status, const char *error, unsigned int ms)
 {
-	struct timespec now;
+	int64_t now = api_wall_ms();
 	struct activity_entry *e;
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&a->lock);
 	e = &a->ring[a->next_seq % ACTIVITY_MAX];
 	e->seq = a->next_seq++;
-	e->time_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	e->time_ms = now;
 	copy_cut(e->what, sizeof(e->what), what);
 	copy_cut(e->summary, sizeof(e->summary), summary);
 	copy_cut(e->error, sizeof(e->error), error);

@@ -1266,6 +1266,24 @@ static int id_and_point(const struct cli *c, int n, char **argv)
 	return st;
 }
 
+/*
+ * Runs action a (taken) on sandbox argv[0], at argv[1..2] when n is 3, with
+ * its number field key (1..100) from the option --KEY's value (NULL: none).
+ */
+static int run_pointed(struct cli *c, char **argv, int n, struct json_object *a,
+		       const char *key, const char *value)
+{
+	char flag[32];
+
+	snprintf(flag, sizeof(flag), "--%s", key);
+	if ((n == 3 && !add_point(c, a, argv[1], argv[2])) ||
+	    !add_num(c, a, key, flag, value, 1, 100)) {
+		json_object_put(a);
+		return EXIT_USAGE;
+	}
+	return run_action(c, argv[0], a);
+}
+
 static int cmd_move(struct cli *c, int argc, char **argv)
 {
 	const struct opt opts[] = { { NULL } };
@@ -1313,12 +1331,7 @@ static int cmd_click(struct cli *c, int argc, char **argv)
 	a = action_new("click");
 	add_str(a, "button", button);
 	add_str(a, "modifiers", mods);
-	if ((n == 3 && !add_point(c, a, argv[1], argv[2])) ||
-	    !add_num(c, a, "count", "--count", count, 1, 100)) {
-		json_object_put(a);
-		return EXIT_USAGE;
-	}
-	return run_action(c, argv[0], a);
+	return run_pointed(c, argv, n, a, "count", count);
 }
 
 static const char scroll_usage[] =
@@ -1348,12 +1361,7 @@ static int cmd_scroll(struct cli *c, int argc, char **argv)
 		return st;
 	a = action_new("scroll");
 	add_str(a, "direction", dir);
-	if ((n == 3 && !add_point(c, a, argv[1], argv[2])) ||
-	    !add_num(c, a, "amount", "--amount", amount, 1, 100)) {
-		json_object_put(a);
-		return EXIT_USAGE;
-	}
-	return run_action(c, argv[0], a);
+	return run_pointed(c, argv, n, a, "amount", amount);
 }
 
 static const char type_usage[] =

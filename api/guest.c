@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "handlers.h"
+#include "log.h"
 
 #define AGENT_WAIT_MS 30000
 
@@ -108,16 +108,12 @@ static void wait_taken(int fd)
 {
 	char buf[4096];
 	struct pollfd p = { fd, POLLIN, 0 };
-	struct timespec t;
-	int64_t end, left;
+	int64_t end = api_mono_ms() + STDIN_WAIT_MS, left;
 
 	if (shutdown(fd, SHUT_WR) < 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	end = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + STDIN_WAIT_MS;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = end - ((int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000);
+		left = end - api_mono_ms();
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0 || read(fd, buf, sizeof(buf)) <= 0)
 			return;
 	}

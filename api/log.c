@@ -50,3 +50,21 @@ const char *api_log_str(char *buf, size_t len, const char *s)
 	buf[n] = '\0';
 	return buf;
 }
+
+static int64_t clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t api_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t api_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}

@@ -42,22 +42,6 @@ struct sandboxes {
 	char kernel[PATH_MAX];
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -385,7 +369,7 @@ static void stop(struct sandboxes *t, struct sandbox *sb)
 	if (sb->state == SANDBOX_STOPPING)
 		return;
 	sb->state = SANDBOX_STOPPING;
-	sb->deadline_ms = mono_ms() + STOP_GRACE_MS;
+	sb->deadline_ms = api_mono_ms() + STOP_GRACE_MS;
 	kill(sb->pid, SIGTERM);
 	poke(t);
 }
@@ -428,7 +412,7 @@ static void *supervise(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
-		int64_t now = mono_ms(), next = -1;
+		int64_t now = api_mono_ms(), next = -1;
 		size_t n;
 		int r, pid, status;
 
@@ -660,7 +644,7 @@ static void new_id(char *id)
 	uint8_t b[SANDBOX_ID_LEN / 2];
 
 	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		uint64_t x = (uint64_t)wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)mono_ms();
+		uint64_t x = (uint64_t)api_wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)api_mono_ms();
 
 		memcpy(b, &x, sizeof(b) < sizeof(x) ? sizeof(b) : sizeof(x));
 	}
@@ -674,7 +658,7 @@ static void new_id(char *id)
  */
 static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t errlen)
 {
-	int64_t deadline = mono_ms() + (int64_t)t->cfg->boot_timeout_s * 1000;
+	int64_t deadline = api_mono_ms() + (int64_t)t->cfg->boot_timeout_s * 1000;
 	char path[PATH_MAX + 16], view[PATH_MAX + 24];
 	struct json_object *ans = NULL, *v;
 	int ret;
@@ -710,7 +694,7 @@ static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t
 			return -EIO;
 		}
 		json_object_put(reply);
-		if (mono_ms() >= deadline) {
+		if (api_mono_ms() >= deadline) {
 			api_errf(err, errlen, "the desktop was not ready within %u s",
 				t->cfg->boot_timeout_s);
 			return -ETIMEDOUT;
@@ -774,7 +758,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 		 sb->dir);
 	snprintf(sb->vsock, sizeof(sb->vsock), "%.*s/vsock", (int)sizeof(sb->vsock) - 7, sb->dir);
 	sb->pidfd = -1;
-	sb->created_ms = wall_ms();
+	sb->created_ms = api_wall_ms();
 	sb->state = SANDBOX_STARTING;
 	sb->refs = 2;           /* the table's and the caller's */
 
@@ -820,7 +804,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	pthread_mutex_lock(&t->lock);
 	if (sb->state == SANDBOX_STARTING) {
 		sb->state = SANDBOX_RUNNING;
-		sb->deadline_ms = mono_ms() + (int64_t)sb->spec.timeout_s * 1000;
+		sb->deadline_ms = api_mono_ms() + (int64_t)sb->spec.timeout_s * 1000;
 	} else {
 		ret = -EIO;
 		api_errf(err, errlen, "the sandbox did not start: %s", sb->state == SANDBOX_DEAD ?
@@ -834,7 +818,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	}
 	poke(t);
 	api_log("info", "msg=\"sandbox ready\" sandbox=%s template=%s boot_ms=%lld", sb->id,
-		sb->spec.template_name, (long long)(wall_ms() - sb->created_ms));
+		sb->spec.template_name, (long long)(api_wall_ms() - sb->created_ms));
 	*out = sb;
 	return 0;
 }
@@ -868,7 +852,7 @@ int sandbox_set_timeout(struct sandboxes *t, struct sandbox *sb, unsigned int ti
 	if (sb->state != SANDBOX_RUNNING) {
 		ret = -ESRCH;
 	} else {
-		sb->deadline_ms = mono_ms() + (int64_t)timeout_s * 1000;
+		sb->deadline_ms = api_mono_ms() + (int64_t)timeout_s * 1000;
 	}
 	pthread_mutex_unlock(&t->lock);
 	poke(t);
@@ -908,9 +892,9 @@ static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 			       json_object_get(sb->spec.metadata) : json_object_new_object());
 	add_time(o, "created_at", sb->created_ms);
 	if (sb->state == SANDBOX_RUNNING) {
-		int64_t left = sb->deadline_ms - mono_ms();
+		int64_t left = sb->deadline_ms - api_mono_ms();
 
-		add_time(o, "expires_at", wall_ms() + left);
+		add_time(o, "expires_at", api_wall_ms() + left);
 		json_object_object_add(o, "timeout_left_s", json_object_new_int64((left + 999) / 1000));
 	}
 	if (sb->state == SANDBOX_DEAD)

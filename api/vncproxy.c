@@ -12,7 +12,6 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -32,14 +31,6 @@ static struct ticket tickets[MAX_TICKETS];
 static unsigned int next_ticket;
 static pthread_mutex_t tickets_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 int api_vnc_ticket(const char *id, char *out)
 {
 	unsigned char b[VNC_TICKET_LEN / 2];
@@ -53,7 +44,7 @@ int api_vnc_ticket(const char *id, char *out)
 	t = &tickets[next_ticket++ % MAX_TICKETS];
 	snprintf(t->value, sizeof(t->value), "%s", out);
 	snprintf(t->id, sizeof(t->id), "%s", id);
-	t->expires_ms = now_ms() + VNC_TICKET_TTL_MS;
+	t->expires_ms = api_mono_ms() + VNC_TICKET_TTL_MS;
 	pthread_mutex_unlock(&tickets_lock);
 	return 0;
 }
@@ -74,7 +65,7 @@ static bool take_ticket(const char *value, const char *id)
 			diff |= (unsigned char)(t->value[j] ^ value[j]);
 		if (diff || !t->value[0])
 			continue;
-		ok = !strcmp(t->id, id) && now_ms() < t->expires_ms;
+		ok = !strcmp(t->id, id) && api_mono_ms() < t->expires_ms;
 		memset(t, 0, sizeof(*t));
 		break;
 	}
@@ -132,11 +123,11 @@ static bool write_all(int fd, const char *p, size_t n)
 static bool read_head(int fd, char *buf, size_t cap)
 {
 	size_t len = 0;
-	int64_t end = now_ms() + HANDSHAKE_MS;
+	int64_t end = api_mono_ms() + HANDSHAKE_MS;
 
 	while (len + 1 < cap) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		int64_t left = end - now_ms();
+		int64_t left = end - api_mono_ms();
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)

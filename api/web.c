@@ -52,6 +52,7 @@ void api_web_file(struct api_req *r)
 {
 	char path[PATH_MAX];
 	struct MHD_Response *resp;
+	const char *type;
 	struct stat st;
 	size_t used;
 	int fd;
@@ -88,11 +89,12 @@ void api_web_file(struct api_req *r)
 	}
 	r->resp = resp;
 	r->status = 200;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type_of(path));
+	type = type_of(path);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	if (!strcmp(type_of(path), types[0].type))      /* any page, not only / */
+	if (!strncmp(type, "text/html", 9))     /* any page, not only / */
 		MHD_add_response_header(resp, "Content-Security-Policy",
 					"default-src 'self'; img-src 'self' blob: data:; "
 					"style-src 'self' 'unsafe-inline'; "

@@ -8,6 +8,7 @@
 #ifndef CUBICLE_CLOCK_H
 #define CUBICLE_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -17,6 +18,9 @@ int64_t clk_wall_ms(void);      /* milliseconds since the epoch */
 
 /* The monotonic time ms from now, as pthread_cond_timedwait with CLOCK_MONOTONIC takes it. */
 struct timespec clk_mono_after(int64_t ms);
+
+/* Makes c a condition variable whose timed waits count on the monotonic clock. */
+void clk_cond_init(pthread_cond_t *c);
 
 /* Pauses the thread for us / ms, whatever signals arrive meanwhile. */
 void clk_pause_us(uint64_t us);

@@ -8,6 +8,7 @@
 #define CUBICLE_FDIO_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Writes all len bytes of buf. 0, or -errno (-EPIPE when the descriptor
@@ -24,6 +25,15 @@ int fdio_read_full(int fd, void *buf, size_t len);
  */
 int fdio_write_all_timed(int fd, const void *buf, size_t len, int timeout_ms);
 int fdio_read_full_timed(int fd, void *buf, size_t len, int timeout_ms);
+
+/*
+ * Reads the start of a small file (a config line, /proc/cmdline) into buf:
+ * at most cap - 1 bytes, then a NUL. The length read, or -errno.
+ */
+ssize_t fdio_read_file(const char *path, char *buf, size_t cap);
+
+/* The first line of a small file, without its newline: its length, or -errno. */
+ssize_t fdio_read_line(const char *path, char *buf, size_t cap);
 
 /*
  * Waits until fd is ready for events (POLLIN, POLLOUT) or timeout_ms passes

@@ -15,16 +15,24 @@ int usock_addr(struct sockaddr_un *sa, const char *path)
 	return 0;
 }
 
-int usock_connect(const char *path, int flags)
+/* A unix stream socket (flags as socket(2)'s type flags) and path's address in sa. */
+static int new_socket(const char *path, int flags, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa;
-	int fd, ret = usock_addr(&sa, path);
+	int fd, ret = usock_addr(sa, path);
 
 	if (ret < 0)
 		return ret;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int usock_connect(const char *path, int flags)
+{
+	struct sockaddr_un sa;
+	int fd = new_socket(path, flags, &sa), ret;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* A non-blocking connect to a unix socket completes at once, or fails. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;
@@ -37,13 +45,10 @@ int usock_connect(const char *path, int flags)
 int usock_listen(const char *path, int backlog, int flags)
 {
 	struct sockaddr_un sa;
-	int fd, ret = usock_addr(&sa, path);
+	int fd = new_socket(path, flags, &sa), ret;
 
-	if (ret < 0)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;

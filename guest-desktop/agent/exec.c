@@ -1,16 +1,16 @@
 /*
- * Commands: spawn as a user with pipes or a PTY, stream stdout and stderr as
- * they come, take stdin, signals and resizes, time out, and let any number
- * of connections attach to a running command. A command outlives the
- * connection that started it; `attach` picks it up again.
+ * Commands: stream stdout and stderr as they come, take stdin, signals and
+ * resizes, time out, and let any number of connections attach to a running
+ * command. A command outlives the connection that started it; `attach`
+ * picks it up again. Starting one is spawn.c's.
  *
  * Each command has a relay thread that moves its output to the attached
  * connections and sends the final status. The table lock guards the list;
  * each command's lock guards its attached connections and their writes.
  */
+#include "exec.h"
+
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,17 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "ag_conn.h"
+#include "ag_json.h"
+#include "ag_log.h"
+#include "clock.h"
+#include "fdio.h"
+#include "proto.h"
+#include "spawn.h"
 
 #define MAX_ATTACHED 16
-#define MAX_ARGS 4096
 
 struct proc {
 	pid_t pid;
@@ -52,15 +54,50 @@ struct proc {
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct proc *procs;
-/* The stack a new child runs on until exec; the table lock serialises its use. */
-static uint8_t child_stack[64 * 1024] __attribute__((aligned(16)));
 
-static long long now_ms(void)
+/* Frees a record nobody refers to; its stdio is closed already (the relay's, proc_put's). */
+static void proc_free(struct proc *p)
 {
-	struct timespec ts;
+	if (p->wake_efd >= 0)
+		close(p->wake_efd);
+	if (p->done_efd >= 0)
+		close(p->done_efd);
+	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->in_lock);
+	free(p->desc);
+	free(p->final);
+	free(p);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+/* A record for s with two references (the relay's and the starter's). 0 or -errno. */
+static int proc_new(const struct ag_spawn *s, struct proc **out)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+	int ret = 0;
+
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->in_lock, NULL);
+	p->in_fd = p->out_fd = p->err_fd = -1;
+	p->wake_efd = eventfd(0, EFD_CLOEXEC);
+	if (p->wake_efd < 0)
+		ret = -errno;
+	p->done_efd = eventfd(0, EFD_CLOEXEC);
+	if (p->done_efd < 0 && !ret)
+		ret = -errno;
+	p->desc = strdup(s->desc);
+	if (!p->desc && !ret)
+		ret = -ENOMEM;
+	if (ret < 0) {
+		proc_free(p);
+		return ret;
+	}
+	p->pty = s->pty;
+	p->refs = 2;
+	p->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 0;
+	*out = p;
+	return 0;
 }
 
 static void proc_put(struct proc *p)
@@ -74,13 +111,7 @@ static void proc_put(struct proc *p)
 		return;
 	if (p->in_fd >= 0)
 		close(p->in_fd);
-	close(p->wake_efd);
-	close(p->done_efd);
-	pthread_mutex_destroy(&p->lock);
-	pthread_mutex_destroy(&p->in_lock);
-	free(p->desc);
-	free(p->final);
-	free(p);
+	proc_free(p);
 }
 
 /* The running command with this pid, with a reference taken; NULL if none. */
@@ -97,7 +128,15 @@ static struct proc *proc_get(pid_t pid)
 	return p;
 }
 
-bool exec_reaped(pid_t pid, int status)
+/* Signals the command's process group, or the command alone if it has none. 0 or -errno. */
+static int proc_kill(struct proc *p, int sig)
+{
+	if (kill(-p->pid, sig) == 0 || kill(p->pid, sig) == 0)
+		return 0;
+	return -errno;
+}
+
+bool ag_exec_reaped(pid_t pid, int status)
 {
 	uint64_t one = 1;
 	struct proc *p;
@@ -108,7 +147,8 @@ bool exec_reaped(pid_t pid, int status)
 	if (p) {
 		p->status = status;
 		p->exited = true;
-		(void)!write(p->wake_efd, &one, sizeof(one));
+		if (write(p->wake_efd, &one, sizeof(one)) < 0)
+			ag_say("pid %d ended, its relay not told: %s", (int)pid, strerror(errno));
 	}
 	pthread_mutex_unlock(&table_lock);
 	return p != NULL;
@@ -143,7 +183,8 @@ static void detach(struct proc *p, int fd)
 /*
  * Sends the final status to everyone attached and keeps it, so a connection
  * that attaches after the end (a command as quick as `true` ends before its
- * starter is attached) still gets it. Detaches everyone.
+ * starter is attached) still gets it. Detaches everyone; a connection that
+ * cannot take it has gone.
  */
 static void send_status(struct proc *p)
 {
@@ -160,6 +201,8 @@ static void send_status(struct proc *p)
 	pthread_mutex_lock(&p->lock);
 	p->final = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!p->final)
+		ag_say("pid %d: no memory for its final status", (int)p->pid);
 	for (int i = 0; i < p->nattached && p->final; i++)
 		frame_send(p->attached[i], FRAME_JSON, p->final, (uint32_t)strlen(p->final));
 	p->nattached = 0;
@@ -167,56 +210,82 @@ static void send_status(struct proc *p)
 	json_object_put(o);
 }
 
+/* Kills a command that ran past its timeout; it may have ended meanwhile. */
+static void time_out(struct proc *p)
+{
+	int ret;
+
+	p->timed_out = true;
+	ret = proc_kill(p, SIGKILL);
+	if (ret < 0 && ret != -ESRCH)
+		ag_say("pid %d timed out, and kill: %s", (int)p->pid, strerror(-ret));
+}
+
+/* Reads what is ready on the command's stdout and stderr and sends it on. */
+static void relay_output(struct proc *p, const struct pollfd *pf, uint8_t *buf, size_t size)
+{
+	for (int i = 0; i < 2; i++) {
+		int *fd = i ? &p->err_fd : &p->out_fd;
+		ssize_t n;
+
+		if (*fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read(*fd, buf, size);
+		if (n > 0) {
+			broadcast(p, i ? FRAME_STDERR : FRAME_STDOUT, buf, (uint32_t)n);
+		} else if (n == 0 || errno != EINTR) {
+			/* EOF, or EIO from a PTY whose other side is gone. */
+			close(*fd);
+			*fd = -1;
+		}
+	}
+}
+
+/* Takes the reaper's word from the eventfd, so the next poll waits again. */
+static void take_wake(struct proc *p)
+{
+	uint64_t v;
+
+	if (read(p->wake_efd, &v, sizeof(v)) < 0 && errno != EINTR)
+		ag_say("pid %d: its end's eventfd: %s", (int)p->pid, strerror(errno));
+}
+
 /* Moves output until the process has ended and its output is drained. */
 static void *relay(void *arg)
 {
 	struct proc *p = arg;
-	long long deadline = p->timeout_ms ? now_ms() + p->timeout_ms : 0;
-	long long exited_at = -1;
+	int64_t deadline = p->timeout_ms ? clk_mono_ms() + p->timeout_ms : 0, exited_at = -1;
 	uint8_t buf[65536];
 	uint64_t one = 1;
 
 	for (;;) {
 		struct pollfd pf[3] = { { p->out_fd, POLLIN, 0 }, { p->err_fd, POLLIN, 0 },
 					{ p->wake_efd, POLLIN, 0 } };
+		int64_t now = clk_mono_ms();
 		int timeout = -1;
 
 		if (p->exited && exited_at < 0)
-			exited_at = now_ms();
+			exited_at = now;
 		/* Ended, and its pipes are closed or quiet (a background child may hold them). */
-		if (exited_at >= 0 && ((p->out_fd < 0 && p->err_fd < 0) || now_ms() - exited_at > 200))
+		if (exited_at >= 0 && ((p->out_fd < 0 && p->err_fd < 0) || now - exited_at > 200))
 			break;
 		if (exited_at >= 0)
 			timeout = 50;
 		else if (deadline)
-			timeout = deadline > now_ms() ? (int)(deadline - now_ms()) : 0;
-		poll(pf, 3, timeout);
+			timeout = deadline > now ? (int)(deadline - now) : 0;
+		if (poll(pf, 3, timeout) < 0) {
+			if (errno != EINTR)
+				ag_say("pid %d: poll: %s", (int)p->pid, strerror(errno));
+			continue;
+		}
 		/* Checked on every pass: a command that never stops printing times out too. */
-		if (!p->exited && deadline && now_ms() >= deadline) {
-			p->timed_out = true;
-			kill(-p->pid, SIGKILL);
-			kill(p->pid, SIGKILL);
+		if (!p->exited && deadline && clk_mono_ms() >= deadline) {
+			time_out(p);
 			deadline = 0;
 		}
-		for (int i = 0; i < 2; i++) {
-			int *fd = i ? &p->err_fd : &p->out_fd;
-			ssize_t n;
-
-			if (*fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			n = read(*fd, buf, sizeof(buf));
-			if (n > 0) {
-				broadcast(p, i ? FRAME_STDERR : FRAME_STDOUT, buf, (uint32_t)n);
-			} else if (n == 0 || errno != EINTR) {
-				/* EOF, or EIO from a PTY whose other side is gone. */
-				close(*fd);
-				*fd = -1;
-			}
-		}
-		if (pf[2].revents & POLLIN) {
-			uint64_t v;
-			(void)!read(p->wake_efd, &v, sizeof(v));
-		}
+		relay_output(p, pf, buf, sizeof(buf));
+		if (pf[2].revents & POLLIN)
+			take_wake(p);
 	}
 	if (p->out_fd >= 0)
 		close(p->out_fd);
@@ -233,7 +302,8 @@ static void *relay(void *arg)
 	}
 	pthread_mutex_unlock(&table_lock);
 	send_status(p);
-	(void)!write(p->done_efd, &one, sizeof(one));
+	if (write(p->done_efd, &one, sizeof(one)) < 0)
+		ag_say("pid %d: its followers not told of its end: %s", (int)p->pid, strerror(errno));
 	proc_put(p);
 	return NULL;
 }
@@ -245,362 +315,121 @@ static void *relay(void *arg)
 static void relay_start(struct proc *p)
 {
 	pthread_t tid;
+	int ret = pthread_create(&tid, NULL, relay, p);
 
-	if (pthread_create(&tid, NULL, relay, p) == 0) {
+	if (ret == 0) {
 		pthread_detach(tid);
 		return;
 	}
-	kill(-p->pid, SIGKILL);
-	kill(p->pid, SIGKILL);
+	ag_say("pid %d: no relay thread (%s); killed", (int)p->pid, strerror(ret));
+	proc_kill(p, SIGKILL);
 	relay(p);
 }
 
-/* --- spawning ------------------------------------------------------------------- */
-
-struct spawn {
-	char **argv;
-	char **envp;
-	const char *cwd;
-	struct who who;
-	bool pty, want_stdin;
-	unsigned short rows, cols;
-	long long timeout_ms;
-	const char *desc;           /* what ps shows */
-};
-
-static void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
-/* argv from "argv": [...] or "cmd": "shell string"; NULL with *err set. */
-static char **build_argv(struct json_object *req, int *err)
-{
-	struct json_object *a;
-	char **argv;
-	const char *cmd = jstr(req, "cmd", NULL);
-
-	*err = EINVAL;
-	if (cmd) {
-		argv = calloc(4, sizeof(*argv));
-		argv[0] = strdup("/bin/bash");
-		argv[1] = strdup("-c");
-		argv[2] = strdup(cmd);
-		return argv;
-	}
-	if (!json_object_object_get_ex(req, "argv", &a) || !json_object_is_type(a, json_type_array))
-		return NULL;
-	size_t n = json_object_array_length(a);
-	if (n == 0 || n > MAX_ARGS)
-		return NULL;
-	argv = calloc(n + 1, sizeof(*argv));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(a, i);
-
-		if (!json_object_is_type(e, json_type_string)) {
-			strv_free(argv);
-			return NULL;
-		}
-		argv[i] = strdup(json_object_get_string(e));
-	}
-	return argv;
-}
-
-static char **build_env(struct json_object *req, const struct who *w, bool pty)
-{
-	struct json_object *env;
-	size_t n = 8, k = 0;
-	char **envp;
-
-	if (json_object_object_get_ex(req, "env", &env) && json_object_is_type(env, json_type_object))
-		n += (size_t)json_object_object_length(env);
-	else
-		env = NULL;
-	envp = calloc(n + 1, sizeof(*envp));
-	if (asprintf(&envp[k++], "HOME=%s", w->home) < 0 ||
-	    asprintf(&envp[k++], "USER=%s", w->name) < 0 ||
-	    asprintf(&envp[k++], "LOGNAME=%s", w->name) < 0 ||
-	    asprintf(&envp[k++], "SHELL=%s", w->shell) < 0 ||
-	    asprintf(&envp[k++], "PATH=%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0 ||
-	    asprintf(&envp[k++], "TERM=%s", pty ? "xterm-256color" : "dumb") < 0 ||
-	    asprintf(&envp[k++], "LANG=C.UTF-8") < 0 ||
-	    (services_display() && asprintf(&envp[k++], "DISPLAY=%s", services_display()) < 0))
-		return envp;
-	if (env) {
-		json_object_object_foreach(env, key, val) {
-			const char *v = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : "";
-
-			if (!*key || strchr(key, '='))
-				continue;
-			/* A later entry of the same name wins: drop the default. */
-			for (size_t i = 0; i < k; i++) {
-				size_t kl = strlen(key);
-				if (strncmp(envp[i], key, kl) == 0 && envp[i][kl] == '=') {
-					free(envp[i]);
-					envp[i] = envp[--k];
-					envp[k] = NULL;
-					break;
-				}
-			}
-			if (asprintf(&envp[k++], "%s=%s", key, v) < 0)
-				break;
-		}
-	}
-	return envp;
-}
-
-/* The user's groups from /etc/group (no NSS in a static agent). */
-static int collect_groups(const struct who *w, gid_t *groups, int max)
-{
-	struct group gr, *res;
-	char buf[8192];
-	FILE *f = fopen("/etc/group", "re");
-	int n = 0;
-
-	groups[n++] = w->gid;
-	while (f && n < max && fgetgrent_r(f, &gr, buf, sizeof(buf), &res) == 0 && res) {
-		for (char **m = gr.gr_mem; m && *m; m++) {
-			if (strcmp(*m, w->name) == 0 && gr.gr_gid != w->gid) {
-				groups[n++] = gr.gr_gid;
-				break;
-			}
-		}
-	}
-	if (f)
-		fclose(f);
-	return n;
-}
-
-struct child_args {
-	const struct spawn *s;
-	int in, out, err, report;
-	gid_t groups[64];
-	int ngroups;
-};
-
 /*
- * The child, started with CLONE_VM | CLONE_VFORK: it shares the agent's
- * memory until exec, which spares copying the agent's page tables and the
- * copy-on-write faults after fork (about a millisecond each under TCG). So it
- * only makes system calls, and raw ones for credentials: glibc's setuid()
- * would try to change every thread of the agent.
+ * Starts s and puts it in the table: *out gets the process with one
+ * reference for the caller (the relay has its own), who attaches itself and
+ * then starts the relay. 0 or -errno; a child that failed to exec is
+ * relayed to nobody and reaped.
  */
-static int child(void *arg)
+static int start(const struct ag_spawn *s, struct proc **out)
 {
-	const struct child_args *a = arg;
-	const struct spawn *s = a->s;
-	sigset_t none;
-	int e;
-
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	setsid();
-	if (s->pty)
-		ioctl(a->out, TIOCSCTTY, 0);
-	dup2(a->in, 0);
-	dup2(a->out, 1);
-	dup2(a->err, 2);
-	if (s->who.uid != 0 &&
-	    (syscall(SYS_setgroups, a->ngroups, a->groups) < 0 ||
-	     syscall(SYS_setresgid, s->who.gid, s->who.gid, s->who.gid) < 0 ||
-	     syscall(SYS_setresuid, s->who.uid, s->who.uid, s->who.uid) < 0))
-		goto out_report;
-	if (chdir(s->cwd ? s->cwd : s->who.home) < 0)
-		goto out_report;
-	execvpe(s->argv[0], s->argv, s->envp);
-out_report:
-	e = errno;
-	(void)!write(a->report, &e, sizeof(e));
-	syscall(SYS_exit, 127);
-	return 127;
-}
-
-/* A PTY pair, both ends close-on-exec, sized as asked. 0 or -1 with errno. */
-static int open_pty(const struct spawn *s, int *master, int *slave)
-{
-	struct winsize ws = { .ws_row = s->rows, .ws_col = s->cols };
-	char name[64];
-
-	*slave = -1;
-	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*master < 0)
-		return -1;
-	if (grantpt(*master) < 0 || unlockpt(*master) < 0 || ptsname_r(*master, name, sizeof(name)) != 0 ||
-	    (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-		int e = errno;
-
-		close(*master);
-		*master = -1;
-		errno = e;
-		return -1;
-	}
-	ioctl(*master, TIOCSWINSZ, &ws);
-	return 0;
-}
-
-/*
- * Starts the command and puts it in the table. Returns the process with one
- * reference for the caller (the relay has its own), or NULL with *err set.
- */
-static struct proc *spawn(const struct spawn *s, int *err)
-{
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2];
-	struct proc *p = calloc(1, sizeof(*p));
+	struct ag_stdio io;
+	struct proc *p;
 	pid_t pid;
-	ssize_t n;
-	int e = 0;
+	int ret = proc_new(s, &p);
 
-	if (!p || pipe2(rep, O_CLOEXEC) < 0) {
-		free(p);
-		*err = ENOMEM;
-		return NULL;
+	if (ret < 0)
+		return ret;
+	ret = ag_stdio_open(s, &io);
+	if (ret < 0) {
+		proc_free(p);
+		return ret;
 	}
-	if (s->pty) {
-		/* Close-on-exec from the start: another thread may be spawning. */
-		if (open_pty(s, &in[1], &in[0]) < 0)
-			goto out_errno;
-		out[1] = errp[1] = in[0];
-		out[0] = fcntl(in[1], F_DUPFD_CLOEXEC, 0);
-		if (out[0] < 0)
-			goto out_errno;
-	} else {
-		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-			goto out_errno;
-		if (s->want_stdin) {
-			if (pipe2(in, O_CLOEXEC) < 0)
-				goto out_errno;
-		} else if ((in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
-			goto out_errno;
-		}
-	}
-	p->in_fd = in[1];
-	p->out_fd = out[0];
-	p->err_fd = s->pty ? -1 : errp[0];
-	p->pty = s->pty;
-	p->wake_efd = eventfd(0, EFD_CLOEXEC);
-	p->done_efd = eventfd(0, EFD_CLOEXEC);
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_mutex_init(&p->in_lock, NULL);
-	p->refs = 2;
-	p->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 0;
-	p->desc = s->desc ? strdup(s->desc) : NULL;
-
-	struct child_args ca = { .s = s, .in = in[0], .out = out[1], .err = errp[1], .report = rep[1] };
-	ca.ngroups = collect_groups(&s->who, ca.groups, 64);
-
+	p->in_fd = io.in;
+	p->out_fd = io.out;
+	p->err_fd = io.err;
 	/* Held across clone and insert, so the reaper cannot miss a quick exit. */
 	pthread_mutex_lock(&table_lock);
-	pid = clone(child, child_stack + sizeof(child_stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
-	if (pid < 0) {
-		e = errno;
-		pthread_mutex_unlock(&table_lock);
-		goto out_close;
+	ret = ag_spawn_clone(s, &io, &pid);
+	if (pid > 0) {
+		p->pid = pid;
+		p->next = procs;
+		procs = p;
 	}
-	p->pid = pid;
-	p->next = procs;
-	procs = p;
 	pthread_mutex_unlock(&table_lock);
-
-	close(rep[1]);
-	rep[1] = -1;
-	do
-		n = read(rep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(rep[0]);
-	if (in[0] >= 0)
-		close(in[0]);
-	if (!s->pty) {
-		close(out[1]);
-		close(errp[1]);
+	if (pid < 0) {
+		ag_stdio_close(&io);
+		proc_free(p);
+		return ret;
 	}
-	if (n == sizeof(e)) {
-		/* exec failed: the relay reports nothing, the caller reports e. */
-		pthread_mutex_lock(&p->lock);
-		p->nattached = 0;
-		pthread_mutex_unlock(&p->lock);
-		*err = e;
+	ag_stdio_close_child(&io);
+	if (ret < 0) {
 		relay_start(p);
 		proc_put(p);
-		return NULL;
+		return ret;
 	}
-	return p;      /* the caller attaches itself, then starts the relay */
-
-out_errno:
-	e = errno;
-out_close:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0 && !(s->pty && i == 1))
-			close(out[i]);
-		if (errp[i] >= 0 && !s->pty)
-			close(errp[i]);
-	}
-	close(rep[0]);
-	if (rep[1] >= 0)
-		close(rep[1]);
-	if (p->wake_efd > 0)
-		close(p->wake_efd);
-	if (p->done_efd > 0)
-		close(p->done_efd);
-	if (p->refs) {
-		pthread_mutex_destroy(&p->lock);
-		pthread_mutex_destroy(&p->in_lock);
-	}
-	free(p->desc);
-	free(p);
-	*err = e;
-	return NULL;
+	*out = p;
+	return 0;
 }
 
 /* --- a connection attached to a command ------------------------------------------- */
 
+/* A control message from a follower: a signal, or a PTY's new size. No answer. */
 static void control(struct proc *p, struct json_object *msg)
 {
-	const char *op = jstr(msg, "op", "");
+	const char *op = ag_jstr(msg, "op", "");
 
 	if (strcmp(op, "signal") == 0) {
-		int sig = (int)jint(msg, "signal", SIGTERM);
+		int sig = (int)ag_jint(msg, "signal", SIGTERM), ret;
 
-		if (sig > 0 && sig < 65 && kill(-p->pid, sig) < 0)
-			kill(p->pid, sig);
+		if (sig > 0 && sig < 65 && (ret = proc_kill(p, sig)) < 0 && ret != -ESRCH)
+			ag_say("pid %d: signal %d: %s", (int)p->pid, sig, strerror(-ret));
 	} else if (strcmp(op, "resize") == 0 && p->pty) {
-		struct winsize ws = { .ws_row = (unsigned short)jint(msg, "rows", 24),
-				      .ws_col = (unsigned short)jint(msg, "cols", 80) };
+		struct winsize ws = { .ws_row = (unsigned short)ag_jint(msg, "rows", 24),
+				      .ws_col = (unsigned short)ag_jint(msg, "cols", 80) };
 
 		pthread_mutex_lock(&p->in_lock);
-		if (p->in_fd >= 0)
-			ioctl(p->in_fd, TIOCSWINSZ, &ws);
+		if (p->in_fd >= 0 && ioctl(p->in_fd, TIOCSWINSZ, &ws) < 0)
+			ag_say("pid %d: resize: %s", (int)p->pid, strerror(errno));
 		pthread_mutex_unlock(&p->in_lock);
 	}
+}
+
+/*
+ * Writes to the command's stdin, under in_lock. A write that fails closes
+ * it: the command has closed its end (EPIPE, said nowhere: commands do) or
+ * its terminal is gone, and data frames have no answer.
+ */
+static void put_stdin(struct proc *p, const void *buf, size_t len)
+{
+	int ret;
+
+	if (p->in_fd < 0)
+		return;
+	ret = fdio_write_all(p->in_fd, buf, len);
+	if (ret == 0)
+		return;
+	if (ret != -EPIPE)
+		ag_say("pid %d: stdin: %s; the rest is dropped", (int)p->pid, strerror(-ret));
+	close(p->in_fd);
+	p->in_fd = -1;
 }
 
 static void write_stdin(struct proc *p, const uint8_t *buf, uint32_t len)
 {
 	pthread_mutex_lock(&p->in_lock);
-	for (uint32_t off = 0; p->in_fd >= 0 && off < len;) {
-		ssize_t n = write(p->in_fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (uint32_t)n;
-	}
+	put_stdin(p, buf, len);
 	pthread_mutex_unlock(&p->in_lock);
 }
 
+/* The end of stdin: closed, or on a PTY an EOF character at the terminal. */
 static void close_stdin(struct proc *p)
 {
 	pthread_mutex_lock(&p->in_lock);
-	if (p->pty && p->in_fd >= 0)
-		(void)!write(p->in_fd, "\x04", 1);     /* EOF at the terminal */
-	else if (p->in_fd >= 0) {
+	if (p->pty) {
+		put_stdin(p, "\x04", 1);
+	} else if (p->in_fd >= 0) {
 		close(p->in_fd);
 		p->in_fd = -1;
 	}
@@ -608,15 +437,19 @@ static void close_stdin(struct proc *p)
 }
 
 /* Serves the connection until the command ends or the client goes. */
-static void follow(struct conn *c, struct proc *p)
+static void follow(struct ag_conn *c, struct proc *p)
 {
 	for (;;) {
 		struct pollfd pf[2] = { { c->fd, POLLIN, 0 }, { p->done_efd, POLLIN, 0 } };
 		uint8_t type;
 		uint32_t len;
 
-		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ag_say("pid %d: a follower's poll: %s", (int)p->pid, strerror(errno));
 			break;
+		}
 		if (pf[1].revents & POLLIN)
 			break;
 		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -640,11 +473,13 @@ static void follow(struct conn *c, struct proc *p)
 
 /*
  * Replies {"ok":true,"pid":N} and attaches c, in that order for the client;
- * false (with an error answer) if too many follow the command already.
+ * false (with an error answer) if too many follow the command already, or
+ * if the reply could not be sent.
  */
-static bool attach_conn(struct conn *c, struct proc *p)
+static bool attach_conn(struct ag_conn *c, struct proc *p)
 {
 	struct json_object *o = json_object_new_object();
+	bool attached = false;
 	size_t len;
 	const char *s;
 
@@ -655,10 +490,11 @@ static bool attach_conn(struct conn *c, struct proc *p)
 	if (!p->final && p->nattached == MAX_ATTACHED) {
 		pthread_mutex_unlock(&p->lock);
 		json_object_put(o);
-		reply_err(c, EBUSY, "%d connections follow pid %d already", MAX_ATTACHED, p->pid);
+		ag_reply_err(c, -EBUSY, "%d connections follow pid %d already", MAX_ATTACHED, p->pid);
 		return false;
 	}
 	if (frame_send(c->fd, FRAME_JSON, s, (uint32_t)len) == 0) {
+		attached = true;
 		if (p->final)       /* it ended already */
 			frame_send(c->fd, FRAME_JSON, p->final, (uint32_t)strlen(p->final));
 		else
@@ -666,59 +502,51 @@ static bool attach_conn(struct conn *c, struct proc *p)
 	}
 	pthread_mutex_unlock(&p->lock);
 	json_object_put(o);
-	return true;
+	return attached;
 }
 
-void op_exec(struct conn *c, struct json_object *req)
+/* Why a command did not start, in the words the protocol promises. */
+static void reply_start_err(struct ag_conn *c, struct json_object *req, const struct ag_spawn *s,
+			    int err)
 {
-	struct spawn s = { 0 };
-	struct proc *p;
-	int err;
-
-	if (who_from_request(req, &s.who) < 0) {
-		reply_err(c, ESRCH, "no such user '%s'", jstr(req, "user", "user"));
-		return;
-	}
-	s.argv = build_argv(req, &err);
-	if (!s.argv) {
-		reply_err(c, EINVAL, "exec wants \"argv\" (a non-empty array of strings) or \"cmd\"");
-		return;
-	}
-	s.envp = build_env(req, &s.who, jbool(req, "pty", false));
-	s.cwd = jstr(req, "cwd", NULL);
-	s.pty = jbool(req, "pty", false);
-	s.want_stdin = jbool(req, "stdin", false);
-	s.rows = (unsigned short)jint(req, "rows", 24);
-	s.cols = (unsigned short)jint(req, "cols", 80);
-	s.timeout_ms = jint(req, "timeout_ms", 0);
-	s.desc = jstr(req, "cmd", NULL) ? jstr(req, "cmd", NULL) : s.argv[0];
-	p = spawn(&s, &err);
-	if (!p) {
-		if (err == ENOENT && !jstr(req, "cmd", NULL))
-			reply_err(c, err, "command not found: %s", s.argv[0]);
-		else if (err == ENOENT || err == ENOTDIR)
-			reply_err(c, err, "cannot run in '%s'", s.cwd ? s.cwd : s.who.home);
-		else
-			reply_err(c, err, "cannot run %s", s.argv[0]);
-	} else {
-		/* Attached before the relay starts, so no output goes to nobody. */
-		bool attached = attach_conn(c, p);
-
-		relay_start(p);
-		if (attached)
-			follow(c, p);
-		proc_put(p);
-	}
-	strv_free(s.argv);
-	strv_free(s.envp);
+	if (err == -ENOENT && !ag_jstr(req, "cmd", NULL))
+		ag_reply_err(c, err, "command not found: %s", s->argv[0]);
+	else if (err == -ENOENT || err == -ENOTDIR)
+		ag_reply_err(c, err, "cannot run in '%s'", s->cwd ? s->cwd : s->user.home);
+	else
+		ag_reply_err(c, err, "cannot run %s", s->argv[0]);
 }
 
-void op_attach(struct conn *c, struct json_object *req)
+void ag_op_exec(struct ag_conn *c, struct json_object *req)
 {
-	struct proc *p = proc_get((pid_t)jint(req, "pid", 0));
+	struct ag_spawn s;
+	struct proc *p = NULL;
+	bool attached;
+	int ret;
+
+	if (ag_spawn_from_request(c, req, &s) < 0)
+		goto out;
+	ret = start(&s, &p);
+	if (ret < 0) {
+		reply_start_err(c, req, &s, ret);
+		goto out;
+	}
+	/* Attached before the relay starts, so no output goes to nobody. */
+	attached = attach_conn(c, p);
+	relay_start(p);
+	if (attached)
+		follow(c, p);
+	proc_put(p);
+out:
+	ag_spawn_free(&s);
+}
+
+void ag_op_attach(struct ag_conn *c, struct json_object *req)
+{
+	struct proc *p = proc_get((pid_t)ag_jint(req, "pid", 0));
 
 	if (!p) {
-		reply_err(c, ESRCH, "no running command with pid %lld", jint(req, "pid", 0));
+		ag_reply_err(c, -ESRCH, "no running command with pid %lld", ag_jint(req, "pid", 0));
 		return;
 	}
 	if (attach_conn(c, p))
@@ -726,25 +554,25 @@ void op_attach(struct conn *c, struct json_object *req)
 	proc_put(p);
 }
 
-void op_kill(struct conn *c, struct json_object *req)
+void ag_op_kill(struct ag_conn *c, struct json_object *req)
 {
-	struct proc *p = proc_get((pid_t)jint(req, "pid", 0));
-	int sig = (int)jint(req, "signal", SIGKILL);
+	struct proc *p = proc_get((pid_t)ag_jint(req, "pid", 0));
+	int sig = (int)ag_jint(req, "signal", SIGKILL), ret;
 
 	if (!p) {
-		reply_err(c, ESRCH, "no running command with pid %lld", jint(req, "pid", 0));
+		ag_reply_err(c, -ESRCH, "no running command with pid %lld", ag_jint(req, "pid", 0));
 		return;
 	}
 	if (sig <= 0 || sig > 64)
-		reply_err(c, EINVAL, "bad signal %d", sig);
-	else if (kill(-p->pid, sig) < 0 && kill(p->pid, sig) < 0)
-		reply_err(c, errno, "kill %d", p->pid);
+		ag_reply_err(c, -EINVAL, "bad signal %d", sig);
+	else if ((ret = proc_kill(p, sig)) < 0)
+		ag_reply_err(c, ret, "kill %d", p->pid);
 	else
-		reply_ok(c, NULL);
+		ag_reply_ok(c, NULL);
 	proc_put(p);
 }
 
-void op_ps(struct conn *c, struct json_object *req)
+void ag_op_ps(struct ag_conn *c, struct json_object *req)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
 
@@ -761,5 +589,5 @@ void op_ps(struct conn *c, struct json_object *req)
 	}
 	pthread_mutex_unlock(&table_lock);
 	json_object_object_add(o, "processes", list);
-	reply_ok(c, o);
+	ag_reply_ok(c, o);
 }

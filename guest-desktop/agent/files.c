@@ -4,11 +4,12 @@
  * the user's and what it creates is the user's. Relative paths are taken
  * from the user's home. Contents stream in FRAME_DATA chunks of any size.
  */
+#include "files.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,28 +19,51 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "ag_conn.h"
+#include "ag_json.h"
+#include "ag_user.h"
+#include "fdio.h"
+#include "proto.h"
 
 #define LIST_MAX 100000
 
 /* The request's path field made absolute; false (and an answer sent) if bad. */
-static bool get_path(struct conn *c, struct json_object *req, const char *key,
-		     const struct who *w, char out[PATH_MAX])
+static bool get_path(struct ag_conn *c, struct json_object *req, const char *key,
+		     const struct ag_user *u, char out[PATH_MAX])
 {
 	struct json_object *v;
 	const char *s;
 
 	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string) ||
 	    !*(s = json_object_get_string(v)) || strlen(s) != (size_t)json_object_get_string_len(v)) {
-		reply_err(c, EINVAL, "bad path in \"%s\"", key);
+		ag_reply_err(c, -EINVAL, "bad path in \"%s\"", key);
 		return false;
 	}
 	if ((s[0] == '/' ? snprintf(out, PATH_MAX, "%s", s)
-			 : snprintf(out, PATH_MAX, "%s/%s", w->home, s)) >= PATH_MAX) {
-		reply_err(c, ENAMETOOLONG, "bad path in \"%s\"", key);
+			 : snprintf(out, PATH_MAX, "%s/%s", u->home, s)) >= PATH_MAX) {
+		ag_reply_err(c, -ENAMETOOLONG, "bad path in \"%s\"", key);
 		return false;
 	}
 	return true;
+}
+
+/*
+ * The start of every file operation: this thread takes the request user's
+ * filesystem identity (setfsuid reports no error: asking again tells), then
+ * the path field key, made absolute. false once an error is answered.
+ */
+static bool file_begin(struct ag_conn *c, struct json_object *req, const char *key,
+		       struct ag_user *u, char path[PATH_MAX])
+{
+	if (ag_user_from_request(c, req, u) < 0)
+		return false;
+	setfsgid(u->gid);
+	setfsuid(u->uid);
+	if ((gid_t)setfsgid((gid_t)-1) != u->gid || (uid_t)setfsuid((uid_t)-1) != u->uid) {
+		ag_reply_err(c, -EPERM, "cannot act as user '%s'", u->name);
+		return false;
+	}
+	return get_path(c, req, key, u, path);
 }
 
 static const char *type_name(mode_t m)
@@ -47,6 +71,7 @@ static const char *type_name(mode_t m)
 	return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "symlink" : "other";
 }
 
+/* The stat fields of docs/agent-protocol.md, with "name" when given (a list entry). */
 static struct json_object *stat_json(const char *name, const char *path, const struct stat *st)
 {
 	struct json_object *o = json_object_new_object();
@@ -72,26 +97,13 @@ static struct json_object *stat_json(const char *name, const char *path, const s
 	return o;
 }
 
-static void do_read(struct conn *c, const char *path)
+/* Sends fd's contents as data frames, then the end, or an error frame if reading fails. */
+static void send_contents(struct ag_conn *c, int fd, const char *path)
 {
-	struct json_object *o;
-	struct stat st;
-	uint8_t *buf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t *buf = malloc(FRAME_DATA_CHUNK);
 
-	if (fd < 0) {
-		reply_err(c, errno, "%s", path);
-		return;
-	}
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		reply_err(c, S_ISDIR(st.st_mode) ? EISDIR : errno, "%s", path);
-		close(fd);
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "size", json_object_new_int64(st.st_size));
-	if (reply_ok(c, o) < 0 || !(buf = malloc(FRAME_DATA_CHUNK))) {
-		close(fd);
+	if (!buf) {
+		ag_reply_err(c, -ENOMEM, "reading %s", path);
 		return;
 	}
 	for (;;) {
@@ -100,7 +112,7 @@ static void do_read(struct conn *c, const char *path)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			reply_err(c, errno, "reading %s", path);
+			ag_reply_err(c, -errno, "reading %s", path);
 			break;
 		}
 		if (n == 0) {
@@ -108,9 +120,39 @@ static void do_read(struct conn *c, const char *path)
 			break;
 		}
 		if (frame_send(c->fd, FRAME_DATA, buf, (uint32_t)n) < 0)
-			break;
+			break;          /* the client left */
 	}
 	free(buf);
+}
+
+void ag_op_read(struct ag_conn *c, struct json_object *req)
+{
+	char path[PATH_MAX];
+	struct json_object *o;
+	struct ag_user u;
+	struct stat st;
+	int fd, ret = 0;
+
+	if (!file_begin(c, req, "path", &u, path))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ag_reply_err(c, -errno, "%s", path);
+		return;
+	}
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	else if (S_ISDIR(st.st_mode))
+		ret = -EISDIR;
+	if (ret < 0) {
+		ag_reply_err(c, ret, "%s", path);
+		close(fd);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "size", json_object_new_int64(st.st_size));
+	if (ag_reply_ok(c, o) == 0)
+		send_contents(c, fd, path);
 	close(fd);
 }
 
@@ -150,9 +192,10 @@ struct writer {
 	} slot[SLOTS];
 	unsigned int next_write;
 	bool done;
-	int err;                    /* first write error, as errno */
+	int err;                    /* the first write error, -errno */
 };
 
+/* The writer thread: writes each full slot in turn until told it is done. */
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -166,16 +209,8 @@ static void *writer_main(void *arg)
 		if (!sl->full)
 			break;
 		pthread_mutex_unlock(&w->m);
-		for (uint32_t off = 0; off < sl->len && !w->err;) {
-			ssize_t n = write(w->fd, sl->buf + off, sl->len - off);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				w->err = errno;
-			else
-				off += (uint32_t)n;
-		}
+		if (!w->err)
+			w->err = fdio_write_all(w->fd, sl->buf, sl->len);
 		pthread_mutex_lock(&w->m);
 		sl->full = false;
 		w->next_write = (w->next_write + 1) % SLOTS;
@@ -185,16 +220,22 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Receives D frames until Z into the file; 0, or -errno (a write error is positive errno in *werr). */
-static int receive_into(struct conn *c, int fd, long long *total, int *werr)
+/*
+ * Receives D frames until Z into the file. 0 or -errno for the connection
+ * (-EPROTO: not a data frame); *werr the file's first write error, -errno
+ * (or why there is no writer: that is answered too).
+ */
+static int receive_into(struct ag_conn *c, int fd, long long *total, int *werr)
 {
 	struct writer w = { .m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .fd = fd };
 	unsigned int next_fill = 0;
 	pthread_t tid;
-	int ret = 0;
+	int ret = pthread_create(&tid, NULL, writer_main, &w);
 
-	if (pthread_create(&tid, NULL, writer_main, &w) != 0)
-		return -EAGAIN;
+	if (ret) {
+		*werr = -ret;
+		return 0;
+	}
 	for (;;) {
 		struct slot *sl = &w.slot[next_fill];
 		uint8_t type;
@@ -230,43 +271,76 @@ static int receive_into(struct conn *c, int fd, long long *total, int *werr)
 	return ret;
 }
 
-static void do_write(struct conn *c, const char *path, struct json_object *req)
+void ag_op_write(struct ag_conn *c, struct json_object *req)
 {
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (jbool(req, "append", false) ? O_APPEND : O_TRUNC);
-	mode_t mode = (mode_t)jint(req, "mode", 0644) & 07777;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (ag_jbool(req, "append", false) ? O_APPEND : O_TRUNC);
+	mode_t mode = (mode_t)ag_jint(req, "mode", 0644) & 07777;
+	char path[PATH_MAX];
 	long long total = 0;
 	struct json_object *o;
+	struct ag_user u;
 	int fd, ret, werr = 0;
 
-	if (jbool(req, "parents", true) && (ret = make_parents(path)) < 0) {
-		reply_err(c, -ret, "making the folders of %s", path);
+	if (!file_begin(c, req, "path", &u, path))
+		return;
+	if (ag_jbool(req, "parents", true) && (ret = make_parents(path)) < 0) {
+		ag_reply_err(c, ret, "making the folders of %s", path);
 		return;
 	}
 	fd = open(path, flags, mode);
 	if (fd < 0) {
-		reply_err(c, errno, "%s", path);
+		ag_reply_err(c, -errno, "%s", path);
 		return;
 	}
-	if (reply_ok(c, NULL) < 0) {
+	if (ag_reply_ok(c, NULL) < 0) {
 		close(fd);
 		return;
 	}
 	ret = receive_into(c, fd, &total, &werr);
 	if (close(fd) < 0 && !werr)
-		werr = errno;
+		werr = -errno;
 	if (werr) {
-		reply_err(c, werr, "writing %s", path);
+		ag_reply_err(c, werr, "writing %s", path);
 		return;
 	}
 	if (ret == -EPROTO)
-		reply_err(c, EPROTO, "writing %s: expected data frames", path);
+		ag_reply_err(c, ret, "writing %s: expected data frames", path);
 	if (ret < 0)
 		return;          /* the client left: what came stays written */
 	o = json_object_new_object();
 	json_object_object_add(o, "size", json_object_new_int64(total));
-	reply_ok(c, o);
+	ag_reply_ok(c, o);
 }
 
+void ag_op_stat(struct ag_conn *c, struct json_object *req)
+{
+	char path[PATH_MAX];
+	struct ag_user u;
+	struct stat st;
+
+	if (!file_begin(c, req, "path", &u, path))
+		return;
+	if (lstat(path, &st) < 0)
+		ag_reply_err(c, -errno, "%s", path);
+	else
+		ag_reply_ok(c, stat_json(NULL, path, &st));
+}
+
+void ag_op_exists(struct ag_conn *c, struct json_object *req)
+{
+	char path[PATH_MAX];
+	struct json_object *o;
+	struct ag_user u;
+	struct stat st;
+
+	if (!file_begin(c, req, "path", &u, path))
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "exists", json_object_new_boolean(lstat(path, &st) == 0));
+	ag_reply_ok(c, o);
+}
+
+/* Appends dir's entries to out, depth levels down; folders it cannot read are skipped. */
 static void list_dir(const char *dir, const char *rel, int depth, struct json_object *out)
 {
 	DIR *d = opendir(dir);
@@ -291,6 +365,48 @@ static void list_dir(const char *dir, const char *rel, int depth, struct json_ob
 	closedir(d);
 }
 
+void ag_op_list(struct ag_conn *c, struct json_object *req)
+{
+	int depth = (int)ag_jint(req, "depth", 1);
+	struct json_object *o, *entries;
+	char path[PATH_MAX];
+	struct ag_user u;
+	struct stat st;
+	int ret;
+
+	if (!file_begin(c, req, "path", &u, path))
+		return;
+	ret = stat(path, &st) < 0 ? -errno : !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+	if (ret < 0) {
+		ag_reply_err(c, ret, "%s", path);
+		return;
+	}
+	entries = json_object_new_array();
+	list_dir(path, "", depth < 1 ? 1 : depth > 64 ? 64 : depth, entries);
+	o = json_object_new_object();
+	json_object_object_add(o, "entries", entries);
+	ag_reply_ok(c, o);
+}
+
+void ag_op_mkdir(struct ag_conn *c, struct json_object *req)
+{
+	bool parents = ag_jbool(req, "parents", true);
+	char path[PATH_MAX];
+	struct ag_user u;
+	struct stat st;
+	int ret;
+
+	if (!file_begin(c, req, "path", &u, path))
+		return;
+	ret = parents ? make_parents(path) : 0;
+	if (ret == 0 && mkdir(path, (mode_t)ag_jint(req, "mode", 0755) & 07777) < 0)
+		ret = errno == EEXIST && parents && stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -errno;
+	if (ret < 0)
+		ag_reply_err(c, ret, "%s", path);
+	else
+		ag_reply_ok(c, NULL);
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -298,77 +414,33 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
 }
 
-void op_file(struct conn *c, const char *op, struct json_object *req)
+void ag_op_remove(struct ag_conn *c, struct json_object *req)
+{
+	char path[PATH_MAX];
+	struct ag_user u;
+	int ret;
+
+	if (!file_begin(c, req, "path", &u, path))
+		return;
+	if (ag_jbool(req, "recursive", false))
+		ret = nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+	else
+		ret = remove(path);
+	if (ret < 0)
+		ag_reply_err(c, -errno, "%s", path);
+	else
+		ag_reply_ok(c, NULL);
+}
+
+void ag_op_rename(struct ag_conn *c, struct json_object *req)
 {
 	char path[PATH_MAX], to[PATH_MAX];
-	struct stat st;
-	struct who w;
+	struct ag_user u;
 
-	if (who_from_request(req, &w) < 0) {
-		reply_err(c, ESRCH, "no such user '%s'", jstr(req, "user", "user"));
+	if (!file_begin(c, req, "from", &u, path) || !get_path(c, req, "to", &u, to))
 		return;
-	}
-	setfsgid(w.gid);
-	setfsuid(w.uid);
-	if (!get_path(c, req, strcmp(op, "rename") ? "path" : "from", &w, path))
-		return;
-
-	if (!strcmp(op, "read")) {
-		do_read(c, path);
-	} else if (!strcmp(op, "write")) {
-		do_write(c, path, req);
-	} else if (!strcmp(op, "stat")) {
-		if (lstat(path, &st) < 0)
-			reply_err(c, errno, "%s", path);
-		else
-			reply_ok(c, stat_json(NULL, path, &st));
-	} else if (!strcmp(op, "exists")) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "exists", json_object_new_boolean(lstat(path, &st) == 0));
-		reply_ok(c, o);
-	} else if (!strcmp(op, "list")) {
-		int depth = (int)jint(req, "depth", 1);
-		struct json_object *o, *entries;
-
-		int e = stat(path, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
-
-		if (e) {
-			reply_err(c, e, "%s", path);
-			return;
-		}
-		entries = json_object_new_array();
-		list_dir(path, "", depth < 1 ? 1 : depth > 64 ? 64 : depth, entries);
-		o = json_object_new_object();
-		json_object_object_add(o, "entries", entries);
-		reply_ok(c, o);
-	} else if (!strcmp(op, "mkdir")) {
-		int ret = jbool(req, "parents", true) ? make_parents(path) : 0;
-
-		if (ret == 0 && mkdir(path, (mode_t)jint(req, "mode", 0755) & 07777) < 0)
-			ret = errno == EEXIST && jbool(req, "parents", true) &&
-			      stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -errno;
-		if (ret < 0)
-			reply_err(c, -ret, "%s", path);
-		else
-			reply_ok(c, NULL);
-	} else if (!strcmp(op, "remove")) {
-		int ret;
-
-		if (jbool(req, "recursive", false))
-			ret = nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS);
-		else
-			ret = remove(path);
-		if (ret < 0)
-			reply_err(c, errno, "%s", path);
-		else
-			reply_ok(c, NULL);
-	} else if (!strcmp(op, "rename")) {
-		if (!get_path(c, req, "to", &w, to))
-			return;
-		if (rename(path, to) < 0)
-			reply_err(c, errno, "%s -> %s", path, to);
-		else
-			reply_ok(c, NULL);
-	}
+	if (rename(path, to) < 0)
+		ag_reply_err(c, -errno, "%s -> %s", path, to);
+	else
+		ag_reply_ok(c, NULL);
 }

@@ -25,10 +25,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "ag_log.h"
+#include "clock.h"
+#include "services.h"
 
 #define START_DIR "/etc/cubicle/start.d"
 #define DISPLAY_DIR "/etc/cubicle/display.d"
@@ -36,7 +37,7 @@
 #define MAX_SERVICES 32
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t hook_done;        /* on CLOCK_MONOTONIC, services_init() */
+static pthread_cond_t hook_done;        /* on CLOCK_MONOTONIC, ag_services_init() */
 static pid_t pids[MAX_SERVICES];
 static int npids, nrunning;
 static bool launching = true;           /* start.d not all started yet */
@@ -74,19 +75,25 @@ static char **env_with(char *const *extra)
 	return env;
 }
 
+/*
+ * Starts path as root in a session of its own, output on the console. The
+ * pid, or -errno. The child only makes system calls until exec: the agent
+ * has threads, one of which may hold a lock the child would need.
+ */
 static pid_t spawn(const char *path, char *const *env)
 {
 	char *const argv[] = { (char *)path, NULL };
 	pid_t pid = fork();
 
+	if (pid < 0)
+		return -errno;
 	if (pid == 0) {
 		sigset_t none;
 
 		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		setsid();
-		execve(path, argv, env);
+		if (sigprocmask(SIG_SETMASK, &none, NULL) == 0 && signal(SIGPIPE, SIG_DFL) != SIG_ERR &&
+		    setsid() >= 0)
+			execve(path, argv, env);
 		_exit(127);
 	}
 	return pid;
@@ -94,13 +101,19 @@ static pid_t spawn(const char *path, char *const *env)
 
 enum track { TRACK_SERVICE, TRACK_HOOK };
 
-/* Runs every executable of dir with env added; records the pids as told. */
+/*
+ * Runs every executable of dir with env added; records the pids as told. A
+ * hook that cannot start counts as a failed one (status 127).
+ */
 static void run_dir(const char *dir, enum track track, char *const *env)
 {
 	struct dirent **names;
 	int n = scandir(dir, &names, not_hidden, alphasort);
-	char **envp = env_with(env);
+	char **envp;
 
+	if (n < 0 && errno != ENOENT)
+		ag_say("%s: %s", dir, strerror(errno));
+	envp = env_with(env);
 	for (int i = 0; i < n; i++) {
 		char path[512];
 		pid_t pid;
@@ -110,7 +123,7 @@ static void run_dir(const char *dir, enum track track, char *const *env)
 		if (access(path, X_OK) != 0)
 			continue;
 		pthread_mutex_lock(&lock);
-		pid = envp ? spawn(path, envp) : -1;
+		pid = envp ? spawn(path, envp) : -ENOMEM;
 		if (pid < 0 && track == TRACK_SERVICE)
 			failed = true;
 		else if (pid > 0 && track == TRACK_SERVICE && npids < MAX_SERVICES) {
@@ -121,22 +134,26 @@ static void run_dir(const char *dir, enum track track, char *const *env)
 			hook_status[nhooks++] = pid < 0 ? 127 << 8 : -1;
 		}
 		pthread_mutex_unlock(&lock);
-		say("started %s%s", path, pid < 0 ? " (fork failed)" : "");
+		if (pid < 0)
+			ag_say("started %s (fork failed: %s)", path, strerror(-(int)pid));
+		else
+			ag_say("started %s", path);
 	}
 	if (n > 0)
 		free(names);
 	free(envp);
 }
 
+/* Says how start.d ended, once every service has; under lock. */
 static void say_ready(void)
 {
 	if (failed)
-		say("services failed");
+		ag_say("services failed");
 	else
-		say(display[0] ? "desktop ready" : "services ready");
+		ag_say(display[0] ? "desktop ready" : "services ready");
 }
 
-void services_init(void)
+void ag_services_init(void)
 {
 	FILE *f = fopen(DESKTOP_FILE, "re");
 	pthread_condattr_t attr;
@@ -155,7 +172,7 @@ void services_init(void)
 	}
 }
 
-void services_start(void)
+void ag_services_start(void)
 {
 	run_dir(START_DIR, TRACK_SERVICE, NULL);
 	pthread_mutex_lock(&lock);
@@ -165,7 +182,7 @@ void services_start(void)
 	pthread_mutex_unlock(&lock);
 }
 
-bool services_reaped(pid_t pid, int status)
+bool ag_services_reaped(pid_t pid, int status)
 {
 	bool ours = false;
 
@@ -185,9 +202,9 @@ bool services_reaped(pid_t pid, int status)
 		nrunning--;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			failed = true;
-			say("service %d ended with %s %d", (int)pid,
-			    WIFEXITED(status) ? "status" : "signal",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			ag_say("service %d ended with %s %d", (int)pid,
+			       WIFEXITED(status) ? "status" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		}
 		if (nrunning == 0 && !launching)
 			say_ready();
@@ -208,8 +225,8 @@ static bool hooks_done(void)
 /* Only one display change at a time: hooks of two would fight over X. */
 static pthread_mutex_t display_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int services_set_display(unsigned int width, unsigned int height, int timeout_ms, char *why,
-			 size_t whylen)
+int ag_services_set_display(unsigned int width, unsigned int height, int timeout_ms, char *why,
+			    size_t whylen)
 {
 	char w[48], h[48];
 	char *env[] = { w, h, NULL };
@@ -227,8 +244,7 @@ int services_set_display(unsigned int width, unsigned int height, int timeout_ms
 	nhooks = 0;
 	pthread_mutex_unlock(&lock);
 	run_dir(DISPLAY_DIR, TRACK_HOOK, width ? env : NULL);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
+	deadline = clk_mono_after(timeout_ms);
 	pthread_mutex_lock(&lock);
 	while (!hooks_done() && ret == 0)
 		ret = -pthread_cond_timedwait(&hook_done, &lock, &deadline);
@@ -236,8 +252,9 @@ int services_set_display(unsigned int width, unsigned int height, int timeout_ms
 	if (ret == -ETIMEDOUT) {
 		/* Stopped, so they cannot fight the next change's hooks. */
 		for (int i = 0; i < n; i++)
-			if (hook_status[i] < 0 && hook_pids[i] > 0)
-				kill(-hook_pids[i], SIGKILL);
+			if (hook_status[i] < 0 && hook_pids[i] > 0 && kill(-hook_pids[i], SIGKILL) < 0 &&
+			    errno != ESRCH)
+				ag_say("stopping display.d hook %d: %s", (int)hook_pids[i], strerror(errno));
 		snprintf(why, whylen, "the display.d hooks took over %d s", timeout_ms / 1000);
 	}
 	else if (n == 0) {
@@ -257,7 +274,7 @@ int services_set_display(unsigned int width, unsigned int height, int timeout_ms
 	return ret;
 }
 
-const char *services_state(void)
+const char *ag_services_state(void)
 {
 	const char *s;
 
@@ -267,7 +284,7 @@ const char *services_state(void)
 	return s;
 }
 
-const char *services_display(void)
+const char *ag_services_display(void)
 {
 	return display[0] ? display : NULL;
 }
@@ -287,6 +304,7 @@ static bool is_drm_hotplug(const char *buf, size_t len)
 	return change && drm && hotplug;
 }
 
+/* The watcher's thread (arg: its netlink socket): the display.d hooks on every DRM hotplug. */
 static void *watch_uevents(void *arg)
 {
 	int fd = (int)(long)arg;
@@ -298,31 +316,32 @@ static void *watch_uevents(void *arg)
 		if (n < 0) {
 			if (errno == EINTR || errno == ENOBUFS)
 				continue;
-			say("uevents: %s", strerror(errno));
+			ag_say("uevents: %s", strerror(errno));
 			return NULL;
 		}
 		buf[n] = '\0';
 		if (is_drm_hotplug(buf, (size_t)n)) {
 			char why[256];
 
-			if (services_set_display(0, 0, 20000, why, sizeof(why)) < 0)
-				say("display hotplug: %s", why);
+			if (ag_services_set_display(0, 0, 20000, why, sizeof(why)) < 0)
+				ag_say("display hotplug: %s", why);
 		}
 	}
 }
 
-void services_watch_display(void)
+void ag_services_watch_display(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
 	pthread_t tid;
-	int fd;
+	int fd, ret;
 
 	if (access(DISPLAY_DIR, F_OK) != 0)
 		return;
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    pthread_create(&tid, NULL, watch_uevents, (void *)(long)fd) != 0) {
-		say("display hotplug hooks off: %s", strerror(errno));
+	ret = fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno :
+	      pthread_create(&tid, NULL, watch_uevents, (void *)(long)fd);
+	if (ret) {
+		ag_say("display hotplug hooks off: %s", strerror(ret));
 		if (fd >= 0)
 			close(fd);
 		return;

@@ -2,8 +2,10 @@
  * cubicle-agent end to end through cubicle-vmm's vsock socket and the host
  * client library: commands (output, streaming over time, kill, many at once,
  * stdin, timeout, PTY, attach), files (100 MiB both ways, tree operations,
- * errors), and two sandboxes over one base image that never see each other's
- * writes while the base stays byte for byte the same.
+ * errors), the library's typed calls (background commands and their stdin,
+ * ps, kill, stat, list, mkdir, rename, remove, display), and two sandboxes
+ * over one base image that never see each other's writes while the base
+ * stays byte for byte the same.
  *
  * usage: test_agent CUBICLE_VMM GUEST_DIR
  */
@@ -27,6 +29,7 @@
 static char dir[] = "/tmp/cubicle-agent-test-XXXXXX";
 static char vsock[128];
 static char *kernel, *image, *vmm;
+static struct vm *vm_a;         /* the first sandbox, for its console */
 
 struct out {
 	char buf[65536];
@@ -486,6 +489,178 @@ static void test_bad_requests(void)
 	CHECK(sh("echo alive", &o) == 0 && strcmp(o.buf, "alive\n") == 0);
 }
 
+/* Follows the running command pid on a connection of its own: the fd, or -1 if it has ended. */
+static int follow_pid(int pid)
+{
+	struct json_object *req = json_object_new_object(), *reply = NULL;
+	int fd = agent_connect(vsock, AGENT_PORT);
+
+	json_object_object_add(req, "op", json_object_new_string("attach"));
+	json_object_object_add(req, "pid", json_object_new_int(pid));
+	if (fd >= 0 && agent_request(fd, req, &reply, NULL) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	json_object_put(req);
+	json_object_put(reply);
+	return fd;
+}
+
+/* Whether a ps reply lists pid running cmd. */
+static bool ps_has(struct json_object *reply, int pid, const char *cmd)
+{
+	struct json_object *list, *v;
+
+	if (!json_object_object_get_ex(reply, "processes", &list))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *e = json_object_array_get_idx(list, i);
+
+		if (json_object_object_get_ex(e, "pid", &v) && json_object_get_int(v) == pid &&
+		    json_object_object_get_ex(e, "cmd", &v) && !strcmp(json_object_get_string(v), cmd))
+			return true;
+	}
+	return false;
+}
+
+/* Background commands: stdin given at the start, kept open and written to later, killed. */
+static void test_background(void)
+{
+	struct agent_exec x = { .cmd = "tr a-z A-Z > /tmp/bg.txt", .stdin_data = "shout\n",
+				.stdin_len = 6 };
+	struct json_object *reply;
+	struct agent_error err;
+	struct agent_exit res;
+	struct out o;
+	int pid, fd;
+
+	/* Stdin from the start, then closed: tr ends by itself. */
+	CHECK(agent_exec_start(vsock, &x, false, &pid, &err) == 0 && pid > 1);
+	fd = follow_pid(pid);
+	if (fd >= 0) {
+		CHECK(agent_exec_follow(fd, NULL, &res) == 0 && res.exit_code == 0);
+		close(fd);
+	}
+	CHECK(sh("cat /tmp/bg.txt", &o) == 0 && strcmp(o.buf, "SHOUT\n") == 0);
+
+	/* keep_stdin: writes in a row arrive in order; the last one closes stdin. */
+	x = (struct agent_exec){ .cmd = "cat" };
+	CHECK(agent_exec_start(vsock, &x, true, &pid, &err) == 0 && pid > 1);
+	fd = follow_pid(pid);
+	CHECK(fd >= 0);
+	for (int i = 0; i < 10; i++) {
+		char line[8];
+
+		snprintf(line, sizeof(line), "%d\n", i);
+		CHECK(agent_stdin_write(vsock, pid, line, strlen(line), i == 9, 5000, &err) == 0);
+	}
+	memset(&o, 0, sizeof(o));
+	x.on_output = collect;
+	x.opaque = &o;
+	CHECK(fd >= 0 && agent_exec_follow(fd, &x, &res) == 0 && res.exit_code == 0);
+	CHECK(strcmp(o.buf, "0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n") == 0);
+	if (fd >= 0)
+		close(fd);
+
+	/* ps lists it (the reply without "ok"), kill ends it, then it is gone. */
+	x = (struct agent_exec){ .cmd = "sleep 1000" };
+	CHECK(agent_exec_start(vsock, &x, false, &pid, &err) == 0 && pid > 1);
+	CHECK(agent_ps(vsock, &reply, &err, 10000) == 0 && ps_has(reply, pid, "sleep 1000") &&
+	      !json_object_object_get_ex(reply, "ok", NULL));
+	json_object_put(reply);
+	fd = follow_pid(pid);
+	CHECK(agent_kill(vsock, pid, 0, &err, 10000) == -EREMOTEIO && strcmp(err.code, "EINVAL") == 0);
+	CHECK(agent_kill(vsock, pid, 9, &err, 10000) == 0);
+	CHECK(fd >= 0 && agent_exec_follow(fd, NULL, &res) == 0 && res.signal == 9);
+	if (fd >= 0)
+		close(fd);
+	CHECK(agent_kill(vsock, pid, 9, &err, 10000) == -EREMOTEIO && strcmp(err.code, "ESRCH") == 0);
+	CHECK(agent_stdin_write(vsock, pid, "x", 1, true, 5000, &err) == -EREMOTEIO &&
+	      strcmp(err.code, "ESRCH") == 0);
+	CHECK(agent_ps(vsock, &reply, &err, 10000) == 0 && !ps_has(reply, pid, "sleep 1000"));
+	json_object_put(reply);
+
+	/* Errors are answers here too. */
+	x = (struct agent_exec){ .cmd = "true", .user = "nobody-here" };
+	CHECK(agent_exec_start(vsock, &x, false, &pid, &err) == -EREMOTEIO && strcmp(err.code, "ESRCH") == 0);
+	const char *nope[] = { "no-such-command", NULL };
+	x = (struct agent_exec){ .argv = nope };
+	CHECK(agent_exec_start(vsock, &x, true, &pid, &err) == -EREMOTEIO && strcmp(err.code, "ENOENT") == 0);
+}
+
+/* The number of entries of a list reply. */
+static size_t entries(struct json_object *reply)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(reply, "entries", &v) ? json_object_array_length(v) : 0;
+}
+
+/* Checks that ret is the agent's error code. */
+static bool is_err(int ret, const struct agent_error *err, const char *code)
+{
+	return ret == -EREMOTEIO && strcmp(err->code, code) == 0;
+}
+
+/* stat, list, mkdir, rename and remove through the typed calls, with their errors. */
+static void test_tree_calls(void)
+{
+	struct json_object *reply, *v;
+	struct agent_error err;
+	struct out o;
+
+	CHECK(agent_mkdir(vsock, "/tmp/typed/a/b", true, &err, 10000) == 0);
+	CHECK(agent_mkdir(vsock, "/tmp/typed/a/b", true, &err, 10000) == 0);   /* there already: fine */
+	CHECK(is_err(agent_mkdir(vsock, "/tmp/typed/a/b", false, &err, 10000), &err, "EEXIST"));
+	CHECK(is_err(agent_mkdir(vsock, "/tmp/typed/no/c", false, &err, 10000), &err, "ENOENT"));
+	CHECK(is_err(agent_mkdir(vsock, "/etc/typed", false, &err, 10000), &err, "EACCES"));
+	CHECK(sh("echo hi > /tmp/typed/a/b/f.txt", &o) == 0);
+
+	CHECK(agent_stat(vsock, "/tmp/typed/a/b/f.txt", &reply, &err, 10000) == 0 && reply &&
+	      !json_object_object_get_ex(reply, "ok", NULL));
+	CHECK(json_object_object_get_ex(reply, "size", &v) && json_object_get_int(v) == 3);
+	CHECK(json_object_object_get_ex(reply, "type", &v) && !strcmp(json_object_get_string(v), "file"));
+	json_object_put(reply);
+	CHECK(is_err(agent_stat(vsock, "/tmp/typed/none", &reply, &err, 10000), &err, "ENOENT") &&
+	      !reply && strstr(err.message, "/tmp/typed/none"));
+
+	CHECK(agent_list(vsock, "/tmp/typed", 1, &reply, &err, 10000) == 0 && entries(reply) == 1);
+	json_object_put(reply);
+	CHECK(agent_list(vsock, "/tmp/typed", 3, &reply, &err, 10000) == 0 && entries(reply) == 3);
+	CHECK(strstr(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_NOSLASHESCAPE),
+		     "\"a/b/f.txt\"") != NULL);
+	json_object_put(reply);
+	CHECK(is_err(agent_list(vsock, "/tmp/typed/a/b/f.txt", 1, &reply, &err, 10000), &err, "ENOTDIR"));
+	CHECK(is_err(agent_list(vsock, "/tmp/typed/none", 1, &reply, &err, 10000), &err, "ENOENT"));
+
+	CHECK(agent_rename(vsock, "/tmp/typed/a", "/tmp/typed/c", &err, 10000) == 0);
+	CHECK(is_err(agent_rename(vsock, "/tmp/typed/a", "/tmp/typed/d", &err, 10000), &err, "ENOENT"));
+	CHECK(agent_stat(vsock, "/tmp/typed/c/b/f.txt", &reply, &err, 10000) == 0);
+	json_object_put(reply);
+
+	CHECK(is_err(agent_remove(vsock, "/tmp/typed/c", false, &err, 10000), &err, "ENOTEMPTY"));
+	CHECK(agent_remove(vsock, "/tmp/typed/c", true, &err, 10000) == 0);
+	CHECK(is_err(agent_remove(vsock, "/tmp/typed/c", false, &err, 10000), &err, "ENOENT"));
+	CHECK(is_err(agent_stat(vsock, "/tmp/typed/c", &reply, &err, 10000), &err, "ENOENT"));
+	CHECK(agent_remove(vsock, "/tmp/typed", false, &err, 10000) == 0);
+}
+
+/* Sizes out of range are errors; once the desktop is up, the screen takes the size asked. */
+static void test_display(void)
+{
+	struct agent_error err;
+	struct out o;
+
+	CHECK(is_err(agent_set_display(vsock, 10, 10, &err, 30000), &err, "EINVAL"));
+	CHECK(is_err(agent_set_display(vsock, 1024, 100000, &err, 30000), &err, "EINVAL"));
+	if (!vm_expect(vm_a, "cubicle-agent: desktop ready", 240)) {
+		CHECK(!"desktop ready");
+		return;
+	}
+	CHECK(agent_set_display(vsock, 1024, 768, &err, 30000) == 0);
+	CHECK(sh("xrandr --query | head -1", &o) == 0 && strstr(o.buf, "current 1024 x 768"));
+}
+
 /* Boots a sandbox with its own overlay on the shared base. */
 static bool boot(struct vm *vm, const char *overlay, const char *sock)
 {
@@ -545,6 +720,7 @@ int main(int argc, char **argv)
 	snprintf(vsock, sizeof(vsock), "%s/a.sock", dir);
 	snprintf(overlay_a, sizeof(overlay_a), "%s/a.qcow2", dir);
 	sha256_file(image, before);
+	vm_a = &a;
 
 	if (!boot(&a, overlay_a, vsock)) {
 		CHECK(!"sandbox a ready");
@@ -563,6 +739,9 @@ int main(int argc, char **argv)
 	RUN(test_big_file);
 	RUN(test_tree);
 	RUN(test_bad_requests);
+	RUN(test_background);
+	RUN(test_tree_calls);
+	RUN(test_display);
 	CHECK(sh("echo a > /home/user/mark-a", &o) == 0);
 	RUN(test_second_sandbox);
 

@@ -10,6 +10,7 @@
 #ifndef CUBICLE_AGENT_PROTO_H
 #define CUBICLE_AGENT_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define AGENT_PROTOCOL 1
@@ -34,7 +35,16 @@ int frame_send(int fd, uint8_t type, const void *payload, uint32_t len);
  * frees it; *cap tracks its size). Returns 0, -EPIPE at a clean end of
  * stream between frames, -EPROTO for a truncated frame, -EMSGSIZE for one
  * larger than FRAME_MAX, or -errno.
+ *
+ * Both directions honour a socket timeout the caller set (SO_RCVTIMEO,
+ * SO_SNDTIMEO): -EAGAIN before a frame has begun, -ETIMEDOUT inside one.
  */
 int frame_recv(int fd, uint8_t *type, uint8_t **buf, uint32_t *cap, uint32_t *len);
+
+/*
+ * Sends len bytes of data as FRAME_DATA frames of at most FRAME_DATA_CHUNK
+ * (none for len 0): a command's stdin, a file's contents. 0 or -errno.
+ */
+int frame_send_data(int fd, const void *data, size_t len);
 
 #endif

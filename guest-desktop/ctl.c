@@ -59,12 +59,9 @@ static int cmd_exec(const char *sock, const char *cmd, bool root)
 static void send_size(int fd)
 {
 	struct winsize ws;
-	char msg[96];
 
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
-		return;
-	snprintf(msg, sizeof(msg), "{\"op\":\"resize\",\"rows\":%u,\"cols\":%u}", ws.ws_row, ws.ws_col);
-	frame_send(fd, FRAME_JSON, msg, (uint32_t)strlen(msg));
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		agent_send_resize(fd, ws.ws_row, ws.ws_col);
 }
 
 static volatile sig_atomic_t resized;
@@ -121,10 +118,10 @@ static int cmd_shell(const char *sock, bool root)
 			ssize_t n = read(STDIN_FILENO, in, sizeof(in));
 
 			if (n <= 0) {
-				frame_send(fd, FRAME_END, NULL, 0);
+				agent_send_stdin(fd, NULL, 0);
 				p[0].fd = -1;
 			} else {
-				frame_send(fd, FRAME_DATA, in, (uint32_t)n);
+				agent_send_stdin(fd, in, (size_t)n);
 			}
 		}
 		if (p[1].revents & (POLLIN | POLLHUP)) {
@@ -206,14 +203,9 @@ int main(int argc, char **argv)
 	if ((!strcmp(cmd, "put") || !strcmp(cmd, "get")) && i + 2 == argc)
 		return cmd_copy(sock, argv[i], argv[i + 1], !strcmp(cmd, "put"));
 	if (!strcmp(cmd, "poweroff") && i == argc) {
-		struct json_object *req = json_object_new_object(), *reply = NULL;
 		struct agent_error err;
-		int ret;
+		int ret = agent_poweroff(sock, &err, 0);
 
-		json_object_object_add(req, "op", json_object_new_string("poweroff"));
-		ret = agent_call(sock, req, &reply, &err);
-		json_object_put(req);
-		json_object_put(reply);
 		return ret < 0 ? fail(ret, &err, "poweroff") : 0;
 	}
 	fprintf(stderr, "cubicle-ctl: unknown or incomplete command '%s' (see --help)\n", cmd);

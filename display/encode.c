@@ -3,11 +3,12 @@
 #include <errno.h>
 #include <math.h>
 #include <png.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
+
+#include "errf.h"
 
 /* An image in the framebuffer's pixel layout: B, G, R, X bytes. */
 struct view {
@@ -15,17 +16,6 @@ struct view {
 	uint32_t w, h, stride;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 void img_buf_free(struct img_buf *b)
 {
@@ -156,12 +146,12 @@ static bool out_size(const struct img_opts *o, uint32_t rw, uint32_t rh, uint32_
 		     uint32_t *oh, char *err, size_t errlen)
 {
 	if (o->width && o->scale != 0) {
-		fail(err, errlen, "give either a width or a scale, not both");
+		errf(err, errlen, "give either a width or a scale, not both");
 		return false;
 	}
 	if (o->width) {
 		if (o->width > rw) {
-			fail(err, errlen, "width %u is larger than the region (%u): only downscaling",
+			errf(err, errlen, "width %u is larger than the region (%u): only downscaling",
 			     o->width, rw);
 			return false;
 		}
@@ -169,11 +159,10 @@ static bool out_size(const struct img_opts *o, uint32_t rw, uint32_t rh, uint32_
 		*oh = (uint32_t)(((uint64_t)rh * o->width + rw / 2) / rw);
 	} else if (o->scale != 0) {
 		if (!(o->scale > 0 && o->scale <= 1)) {   /* NaN fails too */
-			fail(err, errlen, "scale %g is not in (0, 1]", o->scale);
+			errf(err, errlen, "scale %g is not in (0, 1]", o->scale);
 			return false;
 		}
-		*ow = (uint32_t)lround(rw * o->scale);
-		*oh = (uint32_t)lround(rh * o->scale);
+		img_scaled_size(rw, rh, o->scale, ow, oh);
 	} else {
 		*ow = rw;
 		*oh = rh;
@@ -183,6 +172,16 @@ static bool out_size(const struct img_opts *o, uint32_t rw, uint32_t rh, uint32_
 	if (*oh == 0)
 		*oh = 1;
 	return true;
+}
+
+void img_scaled_size(uint32_t w, uint32_t h, double scale, uint32_t *ow, uint32_t *oh)
+{
+	*ow = (uint32_t)lround(w * scale);
+	*oh = (uint32_t)lround(h * scale);
+	if (*ow == 0)
+		*ow = 1;
+	if (*oh == 0)
+		*oh = 1;
 }
 
 int img_encode(const struct framebuffer *fb, const struct img_opts *o, struct img_buf *out,
@@ -195,14 +194,14 @@ int img_encode(const struct framebuffer *fb, const struct img_opts *o, struct im
 	int quality = o->quality ? o->quality : 80, ret;
 
 	if (o->format != IMG_PNG && o->format != IMG_JPEG)
-		return fail(err, errlen, "unknown image format");
+		return errf(err, errlen, "unknown image format");
 	if (quality < 1 || quality > 100)
-		return fail(err, errlen, "quality %d is not in 1..100", o->quality);
+		return errf(err, errlen, "quality %d is not in 1..100", o->quality);
 	if (r.w == 0 && r.h == 0 && r.x == 0 && r.y == 0)
 		r = (struct fb_rect){ 0, 0, fb->width, fb->height };
 	if (r.w == 0 || r.h == 0 || r.x >= fb->width || r.y >= fb->height ||
 	    r.w > fb->width - r.x || r.h > fb->height - r.y)
-		return fail(err, errlen, "region %ux%u+%u+%u is not inside the %ux%u screen",
+		return errf(err, errlen, "region %ux%u+%u+%u is not inside the %ux%u screen",
 			    r.w, r.h, r.x, r.y, fb->width, fb->height);
 	if (!out_size(o, r.w, r.h, &ow, &oh, err, errlen))
 		return -EINVAL;

@@ -37,4 +37,11 @@ int img_encode(const struct framebuffer *fb, const struct img_opts *o, struct im
 
 void img_buf_free(struct img_buf *b);
 
+/*
+ * The size of a w x h region downscaled by scale (each side rounded, at
+ * least 1): what img_encode makes, and what a client working on that
+ * image measures coordinates in.
+ */
+void img_scaled_size(uint32_t w, uint32_t h, double scale, uint32_t *ow, uint32_t *oh);
+
 #endif

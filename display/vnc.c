@@ -14,6 +14,8 @@
 
 #include <rfb/rfb.h>
 
+#include "clock.h"
+
 /*
  * The server's pixels live in one mapping sized for the largest screen
  * (FB_MAX_DIM squared); only the pages a mode draws become resident. A
@@ -33,6 +35,10 @@ struct vnc {
 	char *passwords[3];         /* libvncserver's NULL-terminated list */
 	struct vnc_input input;
 	bool view_only;
+	/* Viewers between libvncserver's new-client and client-gone hooks. */
+	pthread_mutex_t viewers_lock;
+	pthread_cond_t viewers_gone;
+	int viewers;
 	/* Cursor state, only touched on the device loop's thread (and vnc_new). */
 	rfbCursorPtr shape;         /* the guest's last cursor, from the cache */
 	rfbCursorPtr hidden;        /* an empty 1x1 cursor, from the cache */
@@ -118,6 +124,10 @@ static void on_gone(rfbClientPtr cl)
 	vnc_log("viewer %s left\n", cl->host ? cl->host : "?");
 	if (!cl->viewOnly && v->input.gone)
 		v->input.gone(v->input.opaque);
+	pthread_mutex_lock(&v->viewers_lock);
+	if (--v->viewers == 0)
+		pthread_cond_broadcast(&v->viewers_gone);
+	pthread_mutex_unlock(&v->viewers_lock);
 }
 
 static enum rfbNewClientAction on_client(rfbClientPtr cl)
@@ -126,6 +136,9 @@ static enum rfbNewClientAction on_client(rfbClientPtr cl)
 
 	cl->viewOnly = v->view_only;
 	cl->clientGoneHook = on_gone;
+	pthread_mutex_lock(&v->viewers_lock);
+	v->viewers++;
+	pthread_mutex_unlock(&v->viewers_lock);
 	vnc_log("viewer %s connected%s\n", cl->host ? cl->host : "?",
 		v->view_only ? " (view only)" : "");
 	return RFB_CLIENT_ACCEPT;
@@ -158,7 +171,10 @@ static void release(struct vnc *v)
 	for (unsigned int i = 0; i < v->ncursors; i++)
 		free_cursor(v->cursors[i].c);
 	free(v->cursors);
-	munmap(v->buf, VNC_MAP_BYTES);
+	if (v->buf)
+		munmap(v->buf, VNC_MAP_BYTES);
+	pthread_cond_destroy(&v->viewers_gone);
+	pthread_mutex_destroy(&v->viewers_lock);
 	free(v);
 }
 
@@ -204,18 +220,20 @@ struct vnc *vnc_new(const struct framebuffer *fb, const struct vnc_options *o,
 		snprintf(err, errlen, "vnc: %s", strerror(ENOMEM));
 		return NULL;
 	}
+	pthread_mutex_init(&v->viewers_lock, NULL);
+	clk_cond_init(&v->viewers_gone);
 	v->buf = mmap(NULL, VNC_MAP_BYTES, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (v->buf == MAP_FAILED) {
 		snprintf(err, errlen, "vnc: cannot map the screen: %s", strerror(errno));
-		free(v);
+		v->buf = NULL;
+		release(v);
 		return NULL;
 	}
 	v->cursors = calloc(VNC_MAX_CURSORS, sizeof(*v->cursors));
 	if (!v->cursors) {
 		snprintf(err, errlen, "vnc: %s", strerror(ENOMEM));
-		munmap(v->buf, VNC_MAP_BYTES);
-		free(v);
+		release(v);
 		return NULL;
 	}
 	snprintf(v->password, sizeof(v->password), "%s", o->password);
@@ -279,12 +297,18 @@ static void drop_viewers(struct vnc *v)
 	rfbClientIteratorPtr it = rfbGetClientIterator(v->screen);
 	rfbClientPtr cl;
 
+	struct timespec until = clk_mono_after(2000);
+
 	while ((cl = rfbClientIteratorNext(it)))
 		if (cl->sock != RFB_INVALID_SOCKET)
 			shutdown(cl->sock, SHUT_RDWR);
 	rfbReleaseClientIterator(it);
-	for (int i = 0; i < 200 && vnc_clients(v) > 0; i++)
-		usleep(10000);
+	/* Each viewer's thread says it is gone through on_gone. */
+	pthread_mutex_lock(&v->viewers_lock);
+	while (v->viewers > 0 &&
+	       pthread_cond_timedwait(&v->viewers_gone, &v->viewers_lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&v->viewers_lock);
 }
 
 void vnc_free(struct vnc *v)

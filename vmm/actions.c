@@ -2,14 +2,13 @@
 
 #include <errno.h>
 #include <linux/input-event-codes.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client.h"
+#include "clock.h"
+#include "errf.h"
 #include "virtio_input.h"
 
 #define MAX_ACTIONS 1000
@@ -50,34 +49,25 @@ struct action {
 struct action_batch {
 	unsigned int n;
 	struct action *a;
+	struct space space;         /* what the batch's points and answers are in */
 	const char *agent_vsock;    /* borrowed from the caller, who outlives the batch */
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+
+/*
+ * A pause the batch asks for (wait, hold, drag steps, typing delay): a timed
+ * pace is the point.
+ */
+static void pause_ms(unsigned int ms)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	clk_pause_ms(ms);
 }
 
 /* --- parsing ----------------------------------------------------------------- */
 
 struct parse {
 	struct hands *h;
-	double scale;
-	uint32_t w, hh;             /* the screen now */
+	const struct space *space;
 	char *err;
 	size_t errlen;
 };
@@ -93,31 +83,35 @@ static int get_uint(struct parse *p, struct json_object *o, const char *key, uns
 	if (!json_object_object_get_ex(o, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_int))
-		return fail(p->err, p->errlen, "\"%s\": want a whole number", key);
+		return errf(p->err, p->errlen, "\"%s\": want a whole number", key);
 	n = json_object_get_int64(v);
 	if (n < min || n > max)
-		return fail(p->err, p->errlen, "\"%s\" %lld: want %u..%u", key, (long long)n, min, max);
+		return errf(p->err, p->errlen, "\"%s\" %lld: want %u..%u", key, (long long)n, min, max);
 	*out = (unsigned int)n;
 	return 0;
 }
 
-/*
- * A coordinate read on a screenshot at p->scale, back to the screen pixel:
- * the pixel whose scaled image holds it (floor of v / scale).
- */
-static int to_pixel(struct parse *p, struct json_object *v, const char *what, uint32_t size,
-		    uint32_t *out)
+/* A number field of a point; false if it is not one. */
+static bool coord(struct json_object *v, double *out)
 {
-	double d, px;
-
 	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-		return fail(p->err, p->errlen, "%s: want a number", what);
-	d = json_object_get_double(v);
-	px = floor(d / p->scale + 1e-9);
-	if (!(d >= 0) || px >= size)
-		return fail(p->err, p->errlen, "%s %g is outside the %ux%u screen%s", what, d, p->w, p->hh,
-			    p->scale != 1 ? " at this scale" : "");
-	*out = (uint32_t)px;
+		return false;
+	*out = json_object_get_double(v);
+	return true;
+}
+
+/* A point in the batch's space (space.h) to its screen pixel. */
+static int to_screen(struct parse *p, struct json_object *xo, struct json_object *yo,
+		     uint32_t *x, uint32_t *y)
+{
+	const struct space *s = p->space;
+	double dx, dy;
+
+	if (!coord(xo, &dx) || !coord(yo, &dy))
+		return errf(p->err, p->errlen, "x, y: want numbers");
+	if (!space_to_screen(s, dx, dy, x, y))
+		return errf(p->err, p->errlen, "(%g, %g) is outside the %ux%u screen%s", dx, dy,
+			    s->cw, s->ch, s->identity ? "" : " of this batch's coordinates");
 	return 0;
 }
 
@@ -128,13 +122,11 @@ static int get_xy(struct parse *p, struct json_object *o, struct action *a, bool
 	bool hx = json_object_object_get_ex(o, "x", &x), hy = json_object_object_get_ex(o, "y", &y);
 
 	if (hx != hy || (required && !hx))
-		return fail(p->err, p->errlen, "want both \"x\" and \"y\"%s", required ? "" : ", or neither");
+		return errf(p->err, p->errlen, "want both \"x\" and \"y\"%s", required ? "" : ", or neither");
 	if (!hx)
 		return 0;
 	a->has_xy = true;
-	if (to_pixel(p, x, "x", p->w, &a->x) < 0 || to_pixel(p, y, "y", p->hh, &a->y) < 0)
-		return -EINVAL;
-	return 0;
+	return to_screen(p, x, y, &a->x, &a->y);
 }
 
 static int get_button(struct parse *p, struct json_object *o, enum hands_button *b)
@@ -156,7 +148,7 @@ static int get_button(struct parse *p, struct json_object *o, enum hands_button 
 			return 0;
 		}
 	}
-	return fail(p->err, p->errlen, "\"button\": want left, right, middle, back or forward");
+	return errf(p->err, p->errlen, "\"button\": want left, right, middle, back or forward");
 }
 
 /* A key combination: "ctrl+shift+t", or a list of names ["CTRL", "C"]. */
@@ -169,15 +161,15 @@ static int get_combo(struct parse *p, struct json_object *v, const char *key, st
 	if (json_object_is_type(v, json_type_string))
 		return kbd_parse_combo(km, json_object_get_string(v), c, p->err, p->errlen) < 0 ? -EINVAL : 0;
 	if (!json_object_is_type(v, json_type_array))
-		return fail(p->err, p->errlen, "\"%s\": want \"ctrl+c\" or [\"ctrl\", \"c\"]", key);
+		return errf(p->err, p->errlen, "\"%s\": want \"ctrl+c\" or [\"ctrl\", \"c\"]", key);
 	n = json_object_array_length(v);
 	if (n == 0 || n > KBD_MAX_COMBO)
-		return fail(p->err, p->errlen, "\"%s\": want 1..%d key names", key, KBD_MAX_COMBO);
+		return errf(p->err, p->errlen, "\"%s\": want 1..%d key names", key, KBD_MAX_COMBO);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(v, i);
 
 		if (!json_object_is_type(e, json_type_string))
-			return fail(p->err, p->errlen, "\"%s\": key names are strings", key);
+			return errf(p->err, p->errlen, "\"%s\": key names are strings", key);
 		names[i] = json_object_get_string(e);
 	}
 	return kbd_combo_from_names(km, names, (unsigned int)n, c, p->err, p->errlen) < 0 ? -EINVAL : 0;
@@ -203,16 +195,16 @@ static int get_text(struct parse *p, struct json_object *o, struct action *a, co
 	size_t len;
 
 	if (!json_object_object_get_ex(o, "text", &v) || !json_object_is_type(v, json_type_string))
-		return fail(p->err, p->errlen, "want \"text\"");
+		return errf(p->err, p->errlen, "want \"text\"");
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (len > MAX_TEXT)
-		return fail(p->err, p->errlen, "\"text\" is %zu bytes, over %d", len, MAX_TEXT);
+		return errf(p->err, p->errlen, "\"text\" is %zu bytes, over %d", len, MAX_TEXT);
 	if (strlen(s) != len)
-		return fail(p->err, p->errlen, "\"text\" holds a NUL character, which cannot be typed");
+		return errf(p->err, p->errlen, "\"text\" holds a NUL character, which cannot be typed");
 	a->syms = calloc(len ? len : 1, sizeof(*a->syms));
 	if (!a->syms)
-		return fail(p->err, p->errlen, "out of memory");
+		return errf(p->err, p->errlen, "out of memory");
 	for (end = s + len; s < end;) {
 		size_t at = len - (size_t)(end - s);
 		struct kbd_stroke st;
@@ -220,13 +212,13 @@ static int get_text(struct parse *p, struct json_object *o, struct action *a, co
 		xkb_keysym_t ks;
 
 		if (kbd_utf8_next(&s, end, &cp) < 0)
-			return fail(p->err, p->errlen, "\"text\" is not UTF-8 at byte %zu", at);
+			return errf(p->err, p->errlen, "\"text\" is not UTF-8 at byte %zu", at);
 		ks = kbd_keysym_for_char(cp);
 		if (ks == XKB_KEY_NoSymbol)
-			return fail(p->err, p->errlen, "\"text\": U+%04X at byte %zu is a control "
+			return errf(p->err, p->errlen, "\"text\": U+%04X at byte %zu is a control "
 				    "character with no key", cp, at);
 		if (!vsock && kbd_stroke_for_keysym(hands_keymap(p->h), ks, &st) < 0)
-			return fail(p->err, p->errlen, "\"text\": U+%04X is not on keyboard layout '%s', "
+			return errf(p->err, p->errlen, "\"text\": U+%04X is not on keyboard layout '%s', "
 				    "and typing it needs the guest agent (--vsock)", cp,
 				    kbd_keymap_layout(hands_keymap(p->h)));
 		a->syms[a->nsyms++] = ks;
@@ -240,20 +232,20 @@ static int get_path(struct parse *p, struct json_object *o, struct action *a)
 	size_t n;
 
 	if (!json_object_object_get_ex(o, "path", &v) || !json_object_is_type(v, json_type_array))
-		return fail(p->err, p->errlen, "want \"path\": [[x, y], ...]");
+		return errf(p->err, p->errlen, "want \"path\": [[x, y], ...]");
 	n = json_object_array_length(v);
 	if (n < 2 || n > MAX_PATH_POINTS)
-		return fail(p->err, p->errlen, "\"path\": want 2..%d points", MAX_PATH_POINTS);
+		return errf(p->err, p->errlen, "\"path\": want 2..%d points", MAX_PATH_POINTS);
 	a->path = calloc(n * 2, sizeof(*a->path));
 	if (!a->path)
-		return fail(p->err, p->errlen, "out of memory");
+		return errf(p->err, p->errlen, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *pt = json_object_array_get_idx(v, i);
 
 		if (!json_object_is_type(pt, json_type_array) || json_object_array_length(pt) != 2)
-			return fail(p->err, p->errlen, "\"path\" point %zu: want [x, y]", i);
-		if (to_pixel(p, json_object_array_get_idx(pt, 0), "x", p->w, &a->path[2 * i]) < 0 ||
-		    to_pixel(p, json_object_array_get_idx(pt, 1), "y", p->hh, &a->path[2 * i + 1]) < 0)
+			return errf(p->err, p->errlen, "\"path\" point %zu: want [x, y]", i);
+		if (to_screen(p, json_object_array_get_idx(pt, 0), json_object_array_get_idx(pt, 1),
+			      &a->path[2 * i], &a->path[2 * i + 1]) < 0)
 			return -EINVAL;
 	}
 	a->npath = (unsigned int)n;
@@ -266,7 +258,7 @@ static int get_scroll(struct parse *p, struct json_object *o, struct action *a)
 	const char *d;
 
 	if (!json_object_object_get_ex(o, "direction", &v) || !json_object_is_type(v, json_type_string))
-		return fail(p->err, p->errlen, "want \"direction\": up, down, left or right");
+		return errf(p->err, p->errlen, "want \"direction\": up, down, left or right");
 	d = json_object_get_string(v);
 	if (strcmp(d, "up") == 0)
 		a->dy = 1;
@@ -277,7 +269,7 @@ static int get_scroll(struct parse *p, struct json_object *o, struct action *a)
 	else if (strcmp(d, "right") == 0)
 		a->dx = 1;
 	else
-		return fail(p->err, p->errlen, "\"direction\" '%s': want up, down, left or right", d);
+		return errf(p->err, p->errlen, "\"direction\" '%s': want up, down, left or right", d);
 	return get_uint(p, o, "amount", 1, 1, MAX_REPEAT, &a->count);
 }
 
@@ -290,12 +282,12 @@ static int parse_one(struct parse *p, struct json_object *o, struct action *a, c
 
 	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "type", &v) ||
 	    !json_object_is_type(v, json_type_string))
-		return fail(p->err, p->errlen, "want an object with a \"type\"");
+		return errf(p->err, p->errlen, "want an object with a \"type\"");
 	t = json_object_get_string(v);
 	for (i = 0; i <= ACT_CURSOR && strcmp(t, type_names[i]); i++)
 		;
 	if (i > ACT_CURSOR)
-		return fail(p->err, p->errlen, "unknown type '%s' (move, click, down, up, drag, scroll, "
+		return errf(p->err, p->errlen, "unknown type '%s' (move, click, down, up, drag, scroll, "
 			    "type, key, hold, wait, cursor)", t);
 	a->type = i;
 	switch (a->type) {
@@ -327,7 +319,7 @@ static int parse_one(struct parse *p, struct json_object *o, struct action *a, c
 	case ACT_KEY:
 	case ACT_HOLD:
 		if (!json_object_object_get_ex(o, "keys", &v))
-			return fail(p->err, p->errlen, "want \"keys\": \"ctrl+c\" or [\"ctrl\", \"c\"]");
+			return errf(p->err, p->errlen, "want \"keys\": \"ctrl+c\" or [\"ctrl\", \"c\"]");
 		if (get_combo(p, v, "keys", &a->keys) < 0)
 			return -EINVAL;
 		if (a->type == ACT_KEY)
@@ -353,36 +345,28 @@ void action_batch_free(struct action_batch *b)
 	free(b);
 }
 
-struct action_batch *actions_parse(struct json_object *req, struct hands *h,
-				   const char *agent_vsock, char *err, size_t errlen)
+struct action_batch *actions_parse(struct json_object *list, const struct space *space,
+				   struct hands *h, const char *agent_vsock, char *err,
+				   size_t errlen)
 {
-	struct parse p = { .h = h, .scale = 1, .err = err, .errlen = errlen };
-	struct json_object *list, *v;
 	struct action_batch *b;
+	struct parse p = { .h = h, .err = err, .errlen = errlen };
 	size_t n;
 
-	if (json_object_object_get_ex(req, "scale", &v)) {
-		p.scale = json_object_get_double(v);
-		if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
-		    !(p.scale >= 0.01 && p.scale <= 10)) {
-			fail(err, errlen, "\"scale\": want a number from 0.01 to 10");
-			return NULL;
-		}
-	}
-	if (!json_object_object_get_ex(req, "actions", &list) ||
-	    !json_object_is_type(list, json_type_array) || (n = json_object_array_length(list)) == 0 ||
-	    n > MAX_ACTIONS) {
-		fail(err, errlen, "want \"actions\": a list of 1..%d actions", MAX_ACTIONS);
+	if (!json_object_is_type(list, json_type_array) ||
+	    (n = json_object_array_length(list)) == 0 || n > MAX_ACTIONS) {
+		errf(err, errlen, "want \"actions\": a list of 1..%d actions", MAX_ACTIONS);
 		return NULL;
 	}
-	hands_screen(h, &p.w, &p.hh);
 	b = calloc(1, sizeof(*b));
 	if (!b || !(b->a = calloc(n, sizeof(*b->a)))) {
 		free(b);
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
+	b->space = *space;
 	b->agent_vsock = agent_vsock;
+	p.space = &b->space;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(list, i), *t;
 		char why[400];
@@ -407,6 +391,7 @@ struct action_batch *actions_parse(struct json_object *req, struct hands *h,
 
 struct run {
 	struct hands *h;
+	const struct space *space;
 	const char *vsock;
 	const char *code;           /* errno name for the answer */
 	char err[512];
@@ -470,8 +455,7 @@ static int set_lock(struct run *r, int code, unsigned int led, bool on)
 		return 0;
 	if (stroke(r, &st) < 0)
 		return -EIO;
-	for (int t = 0; t < LED_WAIT_MS && led_on(r, led) != on; t++)
-		sleep_ms(1);
+	hands_wait_leds(r->h, 1u << led, on ? 0 : 1u << led, LED_WAIT_MS);
 	return 0;
 }
 
@@ -506,8 +490,8 @@ static int release_combo(struct run *r, const struct kbd_combo *c)
 {
 	for (unsigned int i = c->n; i-- > 0;)
 		TRY(r, hands_key(r->h, c->codes[i], false));
-	for (int t = 0; has_lock_key(c) && t < LED_WAIT_MS && hands_leds(r->h) == r->leds; t++)
-		sleep_ms(1);
+	if (has_lock_key(c))
+		hands_wait_leds(r->h, ~0u, r->leds, LED_WAIT_MS);
 	if (r->numlock_back) {
 		r->numlock_back = false;
 		return set_lock(r, kbd_numlock_code(hands_keymap(r->h)), LED_NUML, false);
@@ -606,7 +590,7 @@ static int run_type(struct run *r, const struct action *a)
 		int code;
 
 		if (i && a->ms)
-			sleep_ms(a->ms);
+			pause_ms(a->ms);
 		if (kbd_stroke_for_keysym(km, a->syms[i], &st) == 0) {
 			if (stroke(r, &st) < 0)
 				return -EIO;
@@ -650,10 +634,10 @@ static int run_drag(struct run *r, const struct action *a)
 		return -EIO;
 	TRY(r, hands_button(r->h, a->button, true));
 	for (unsigned int i = 1; i < a->npath; i++) {
-		sleep_ms(a->ms);
+		pause_ms(a->ms);
 		TRY(r, hands_move(r->h, a->path[2 * i], a->path[2 * i + 1]));
 	}
-	sleep_ms(a->ms);
+	pause_ms(a->ms);
 	TRY(r, hands_button(r->h, a->button, false));
 	return release_combo(r, &a->mods);
 }
@@ -698,13 +682,15 @@ static int run_one(struct run *r, const struct action *a, struct json_object *re
 	case ACT_HOLD:
 		if (press_combo(r, &a->keys) < 0)
 			return -EIO;
-		sleep_ms(a->ms);
+		pause_ms(a->ms);
 		return release_combo(r, &a->keys);
 	case ACT_WAIT:
-		sleep_ms(a->ms);
+		pause_ms(a->ms);
 		return 0;
 	case ACT_CURSOR:
+		/* In the batch's own coordinates: what the client sends is what it reads. */
 		hands_cursor(r->h, &x, &y, HANDS_CURSOR_WAIT_MS);
+		space_from_screen(r->space, x, y, &x, &y);
 		json_object_object_add(result, "x", json_object_new_int((int)x));
 		json_object_object_add(result, "y", json_object_new_int((int)y));
 		return 0;
@@ -714,7 +700,7 @@ static int run_one(struct run *r, const struct action *a, struct json_object *re
 
 struct json_object *actions_run(struct action_batch *b, struct hands *h)
 {
-	struct run r = { .h = h, .vsock = b->agent_vsock };
+	struct run r = { .h = h, .space = &b->space, .vsock = b->agent_vsock };
 	struct json_object *out = json_object_new_object(), *results = json_object_new_array();
 
 	for (unsigned int i = 0; i < b->n; i++) {

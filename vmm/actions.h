@@ -13,17 +13,20 @@
 #include <stddef.h>
 
 #include "hands.h"
+#include "space.h"
 
 struct action_batch;
 
 /*
- * Parses req's "actions" (an array of action objects) and "scale" (the
- * screenshot's scale the coordinates were read on; default 1). NULL with a
- * one-line reason in err, naming the action, if anything is wrong.
- * agent_vsock may be NULL (then text the layout cannot type is refused).
+ * Parses list (an array of action objects) whose points are in space (the
+ * screenshot the client read them on, space.h); cursor answers come back
+ * in it too. NULL with a one-line reason in err, naming the action, if
+ * anything is wrong. agent_vsock may be NULL (then text the layout cannot
+ * type is refused).
  */
-struct action_batch *actions_parse(struct json_object *req, struct hands *h,
-				   const char *agent_vsock, char *err, size_t errlen);
+struct action_batch *actions_parse(struct json_object *list, const struct space *space,
+				   struct hands *h, const char *agent_vsock, char *err,
+				   size_t errlen);
 void action_batch_free(struct action_batch *b);   /* accepts NULL */
 
 /*

@@ -1,7 +1,6 @@
 #include "control.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -11,14 +10,16 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "actions.h"
-#include "encode.h"
-#include "framebuffer.h"
 #include "client.h"
+#include "clock.h"
+#include "display.h"
+#include "encode.h"
+#include "fdio.h"
+#include "shot.h"
+#include "usock.h"
 #include "virtio_gpu.h"
 
 /* Long enough for a type action with its 64 KiB of text escaped. */
@@ -29,17 +30,20 @@
 struct control {
 	struct loop *loop;
 	struct virtio_dev *gpu;
+	struct display *display;    /* gpu's, or NULL */
 	char *agent_vsock;
 	struct vnc *vnc;
 	struct hands *hands;
 	char *path;
 	int listen_fd;
-	int ret_pipe[2];            /* workers hand connections back to the loop */
-	int workers;                /* encodes and resizes running, under lock */
-	_Atomic bool stopping;      /* resizes stop waiting for the guest */
-	_Atomic bool resizing;      /* one resize at a time */
+	struct loop_wakeup *back;   /* workers hand connections back to the loop */
 	pthread_mutex_t lock;
-	/* Action batches run one after another on one thread, in arrival order. */
+	pthread_cond_t idle;        /* workers fell to 0 */
+	int workers;                /* connections a worker or the action queue holds */
+	struct cconn *returned;     /* handed back, for the loop to serve again */
+	_Atomic bool stopping;
+	_Atomic bool resizing;      /* one resize at a time */
+	/* Action batches (and cursor reads) run one after another on one thread. */
 	pthread_t act_thread;
 	bool act_running;
 	pthread_cond_t act_cond;
@@ -55,18 +59,16 @@ struct cconn {
 	size_t len;
 	bool busy;                  /* a worker owns the socket */
 	bool dead;                  /* the worker could not write: close it */
+	struct cconn *next_back;
 };
 
+/* What the action thread runs: a batch (maybe answering a screenshot), or a cursor read. */
 struct act_job {
 	struct cconn *conn;
-	struct action_batch *batch;
+	struct action_batch *batch;     /* NULL: a cursor read */
+	bool shot;
+	struct shot_opts opts;
 	struct act_job *next;
-};
-
-struct job {
-	struct cconn *conn;
-	struct framebuffer snap;    /* a copy of the screen, owned */
-	struct img_opts opts;
 };
 
 static void on_conn(struct loop *loop, int fd, uint32_t events, void *opaque);
@@ -86,7 +88,9 @@ static void conn_close(struct cconn *cc)
 	free(cc);
 }
 
-/* A short JSON line from the loop; false if the client does not take it at once. */
+/* --- answers ------------------------------------------------------------------ */
+
+/* A JSON line; without block, false if the client does not take it at once. */
 static bool send_line(int fd, struct json_object *o, bool block)
 {
 	size_t len;
@@ -99,210 +103,212 @@ static bool send_line(int fd, struct json_object *o, bool block)
 		return false;
 	memcpy(line, s, len);
 	line[len] = '\n';
-	ok = send(fd, line, len + 1, MSG_NOSIGNAL | (block ? 0 : MSG_DONTWAIT)) == (ssize_t)len + 1;
+	if (block)
+		ok = fdio_write_all(fd, line, len + 1) == 0;
+	else
+		ok = send(fd, line, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len + 1;
 	free(line);
 	return ok;
 }
 
-static bool send_error(int fd, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static bool send_error(int fd, const char *code, const char *fmt, ...)
+static struct json_object *error_answer(const char *code, const char *fmt, va_list ap)
 {
 	struct json_object *o = json_object_new_object();
-	char msg[512];
+	char msg[640];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "code", json_object_new_string(code));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return o;
+}
+
+/* An error answer; block as for send_line (workers block, the loop does not). */
+static bool send_error_mode(int fd, bool block, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static bool send_error_mode(int fd, bool block, const char *code, const char *fmt, ...)
+{
+	struct json_object *o;
 	va_list ap;
 	bool ok;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	o = error_answer(code, fmt, ap);
 	va_end(ap);
-	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "code", json_object_new_string(code));
-	json_object_object_add(o, "message", json_object_new_string(msg));
-	ok = send_line(fd, o, false);
+	ok = send_line(fd, o, block);
 	json_object_put(o);
 	return ok;
 }
 
-/* Writes all of buf (the socket blocks, with a send timeout); false if it could not. */
-static bool send_all(int fd, const uint8_t *buf, size_t len)
+#define send_error(fd, ...) send_error_mode((fd), false, __VA_ARGS__)
+
+/*
+ * Takes a snapshot of the screen, encodes it per opts, and sends head
+ * (taken) with the image's format, width, height and bytes added, then the
+ * bytes. On a worker (never the loop). false if the client could not be
+ * written to.
+ */
+static bool answer_image(struct control *ctl, int fd, struct json_object *head,
+			 const struct shot_opts *opts)
 {
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-/* Blends the cursor (B,G,R,A) into the snapshot at its position. */
-static void draw_cursor(struct framebuffer *fb, const struct gpu_cursor *cur)
-{
-	if (!cur->visible || !cur->width)
-		return;
-	for (uint32_t y = 0; y < cur->height; y++) {
-		int64_t sy = (int64_t)cur->y - cur->hot_y + y;
-
-		if (sy < 0 || sy >= fb->height)
-			continue;
-		for (uint32_t x = 0; x < cur->width; x++) {
-			int64_t sx = (int64_t)cur->x - cur->hot_x + x;
-			const uint8_t *s = cur->pixels + ((size_t)y * cur->width + x) * 4;
-			uint8_t *d;
-
-			if (sx < 0 || sx >= fb->width)
-				continue;
-			d = fb->pixels + (size_t)sy * fb->stride + (size_t)sx * 4;
-			for (int k = 0; k < 3; k++)
-				d[k] = (uint8_t)((s[k] * s[3] + d[k] * (255 - s[3]) + 127) / 255);
-		}
-	}
-}
-
-static void *encode_job(void *arg)
-{
-	struct job *j = arg;
-	struct control *ctl = j->conn->ctl;
+	struct framebuffer snap;
 	struct img_buf img = { 0 };
 	char err[256];
+	bool ok;
 
-	if (img_encode(&j->snap, &j->opts, &img, err, sizeof(err)) < 0) {
-		j->conn->dead = !send_error(j->conn->fd, "EINVAL", "%s", err);
-	} else {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "ok", json_object_new_boolean(1));
-		json_object_object_add(o, "format", json_object_new_string(
-			j->opts.format == IMG_PNG ? "png" : "jpeg"));
-		json_object_object_add(o, "width", json_object_new_int((int)img.width));
-		json_object_object_add(o, "height", json_object_new_int((int)img.height));
-		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)img.len));
-		j->conn->dead = !send_line(j->conn->fd, o, true) || !send_all(j->conn->fd, img.data, img.len);
-		json_object_put(o);
+	if (display_snapshot(ctl->display, &snap, opts->cursor) < 0) {
+		json_object_put(head);
+		return send_error_mode(fd, true, "ENOMEM", "no memory for a copy of the screen");
 	}
+	if (img_encode(&snap, &opts->img, &img, err, sizeof(err)) < 0) {
+		free(snap.pixels);
+		json_object_put(head);
+		return send_error_mode(fd, true, "EINVAL", "%s", err);
+	}
+	free(snap.pixels);
+	json_object_object_add(head, "format", json_object_new_string(
+		opts->img.format == IMG_PNG ? "png" : "jpeg"));
+	json_object_object_add(head, "width", json_object_new_int((int)img.width));
+	json_object_object_add(head, "height", json_object_new_int((int)img.height));
+	json_object_object_add(head, "bytes", json_object_new_int64((int64_t)img.len));
+	ok = send_line(fd, head, true) && fdio_write_all(fd, img.data, img.len) == 0;
+	json_object_put(head);
 	img_buf_free(&img);
-	free(j->snap.pixels);
-	(void)!write(ctl->ret_pipe[1], &j->conn, sizeof(j->conn));
-	free(j);
-	pthread_mutex_lock(&ctl->lock);
-	ctl->workers--;
-	pthread_mutex_unlock(&ctl->lock);
-	return NULL;
+	return ok;
 }
 
-/* Reads the screenshot options of req into o; false (answered) if bad. */
-static bool screenshot_opts(struct cconn *cc, struct json_object *req, struct img_opts *o)
+static struct json_object *ok_answer(void)
 {
-	struct json_object *v;
-	const char *fmt = "png";
+	struct json_object *o = json_object_new_object();
 
-	*o = (struct img_opts){ .format = IMG_PNG };
-	if (json_object_object_get_ex(req, "format", &v)) {
-		if (!json_object_is_type(v, json_type_string))
-			return send_error(cc->fd, "EINVAL", "format: want \"png\" or \"jpeg\""), false;
-		fmt = json_object_get_string(v);
-	}
-	if (strcmp(fmt, "png") == 0)
-		o->format = IMG_PNG;
-	else if (strcmp(fmt, "jpeg") == 0 || strcmp(fmt, "jpg") == 0)
-		o->format = IMG_JPEG;
-	else
-		return send_error(cc->fd, "EINVAL", "format '%s': want png or jpeg", fmt), false;
-	if (json_object_object_get_ex(req, "quality", &v))
-		o->quality = json_object_get_int(v);
-	if (json_object_object_get_ex(req, "scale", &v))
-		o->scale = json_object_get_double(v);
-	if (json_object_object_get_ex(req, "width", &v)) {
-		int64_t w = json_object_get_int64(v);
-
-		if (w <= 0 || w > FB_MAX_DIM)
-			return send_error(cc->fd, "EINVAL", "width %lld is not in 1..%d", (long long)w,
-					  FB_MAX_DIM), false;
-		o->width = (uint32_t)w;
-	}
-	if (json_object_object_get_ex(req, "region", &v)) {
-		int64_t r[4];
-
-		if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 4)
-			return send_error(cc->fd, "EINVAL", "region: want [x, y, width, height]"), false;
-		for (int i = 0; i < 4; i++) {
-			r[i] = json_object_get_int64(json_object_array_get_idx(v, (size_t)i));
-			if (r[i] < 0 || r[i] > FB_MAX_DIM)
-				return send_error(cc->fd, "EINVAL", "region: values must be 0..%d",
-						  FB_MAX_DIM), false;
-		}
-		o->region = (struct fb_rect){ (uint32_t)r[0], (uint32_t)r[1], (uint32_t)r[2], (uint32_t)r[3] };
-		if (o->region.w == 0 || o->region.h == 0)
-			return send_error(cc->fd, "EINVAL", "region: empty"), false;
-	}
-	return true;
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	return o;
 }
 
-/* Starts an encode on a worker; the connection is the worker's until it is done. */
-static void start_screenshot(struct cconn *cc, struct json_object *req)
+/* --- workers ------------------------------------------------------------------ */
+
+/* The loop lends cc to a worker: it is not read until handed back. */
+static void worker_take(struct cconn *cc)
 {
 	struct control *ctl = cc->ctl;
-	struct framebuffer *fb;
-	struct job *j;
-	pthread_t tid;
-	struct json_object *v;
 
-	if (!ctl->gpu) {
-		send_error(cc->fd, "ENODEV", "this sandbox has no screen (cubicle-vmm --display)");
-		return;
-	}
-	j = calloc(1, sizeof(*j));
-	if (!j || !screenshot_opts(cc, req, &j->opts)) {
-		free(j);
-		return;
-	}
-	fb = gpu_framebuffer(ctl->gpu);
-	j->conn = cc;
-	j->snap = *fb;
-	j->snap.pixels = malloc((size_t)fb->stride * fb->height);
-	if (!j->snap.pixels) {
-		free(j);
-		send_error(cc->fd, "ENOMEM", "no memory for a copy of the screen");
-		return;
-	}
-	memcpy(j->snap.pixels, fb->pixels, (size_t)fb->stride * fb->height);
-	if (json_object_object_get_ex(req, "cursor", &v) && json_object_get_boolean(v))
-		draw_cursor(&j->snap, gpu_cursor(ctl->gpu));
 	cc->busy = true;
 	loop_del(ctl->loop, cc->fd);
 	pthread_mutex_lock(&ctl->lock);
 	ctl->workers++;
 	pthread_mutex_unlock(&ctl->lock);
-	if (pthread_create(&tid, NULL, encode_job, j) != 0) {
-		encode_job(j);          /* no thread to spare: encode here */
+}
+
+/* A worker is done with cc: the loop serves it again (or closes it). Any thread. */
+static void worker_give_back(struct cconn *cc)
+{
+	struct control *ctl = cc->ctl;
+
+	pthread_mutex_lock(&ctl->lock);
+	cc->next_back = ctl->returned;
+	ctl->returned = cc;
+	loop_wake(ctl->back);
+	if (--ctl->workers == 0)
+		pthread_cond_broadcast(&ctl->idle);
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+/* Runs fn(arg) on a thread of its own; false if there is none to spare. */
+static bool spawn(void *(*fn)(void *), void *arg)
+{
+	pthread_t tid;
+
+	if (pthread_create(&tid, NULL, fn, arg) != 0)
+		return false;
+	pthread_detach(tid);
+	return true;
+}
+
+/* The screen's size for a screenshot: what is scanned out, else the framebuffer's. */
+static void screen_size(struct control *ctl, uint32_t *w, uint32_t *h)
+{
+	uint64_t wh = display_scanout(ctl->display);
+
+	if (wh) {
+		*w = (uint32_t)(wh >> 32);
+		*h = (uint32_t)wh;
+	} else {
+		display_size(ctl->display, w, h);
+	}
+}
+
+/* --- screenshot ------------------------------------------------------------------ */
+
+struct shot_job {
+	struct cconn *conn;
+	struct shot_opts opts;
+};
+
+static void *shot_thread(void *arg)
+{
+	struct shot_job *j = arg;
+
+	j->conn->dead = !answer_image(j->conn->ctl, j->conn->fd, ok_answer(), &j->opts);
+	worker_give_back(j->conn);
+	free(j);
+	return NULL;
+}
+
+/* Checks the options on the loop; copying and encoding happen on a worker. */
+static void start_screenshot(struct cconn *cc, struct json_object *req)
+{
+	struct control *ctl = cc->ctl;
+	struct shot_job *j;
+	struct space s;
+	char err[400];
+	uint32_t w, h;
+
+	if (!ctl->display) {
+		send_error(cc->fd, "ENODEV", "this sandbox has no screen (cubicle-vmm --display)");
 		return;
 	}
-	pthread_detach(tid);
+	screen_size(ctl, &w, &h);
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		send_error(cc->fd, "ENOMEM", "out of memory");
+		return;
+	}
+	if (space_parse(req, w, h, &s, err, sizeof(err)) < 0 ||
+	    shot_parse(req, &s, &j->opts, err, sizeof(err)) < 0) {
+		free(j);
+		send_error(cc->fd, "EINVAL", "%s", err);
+		return;
+	}
+	j->conn = cc;
+	worker_take(cc);
+	if (!spawn(shot_thread, j))
+		shot_thread(j);         /* no thread to spare: encode here */
 }
+
+/* --- display and resize ------------------------------------------------------------ */
 
 static void display_info(struct cconn *cc)
 {
-	struct json_object *o = json_object_new_object(), *cur = json_object_new_object();
-	struct framebuffer *fb = cc->ctl->gpu ? gpu_framebuffer(cc->ctl->gpu) : NULL;
-	const struct gpu_cursor *c = cc->ctl->gpu ? gpu_cursor(cc->ctl->gpu) : NULL;
+	struct control *ctl = cc->ctl;
+	struct json_object *o = ok_answer(), *cur = json_object_new_object();
+	uint32_t w = 0, h = 0, x = 0, y = 0;
+	bool visible = false;
 
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "width", json_object_new_int(fb ? (int)fb->width : 0));
-	json_object_object_add(o, "height", json_object_new_int(fb ? (int)fb->height : 0));
-	json_object_object_add(cur, "x", json_object_new_int(c ? (int)c->x : 0));
-	json_object_object_add(cur, "y", json_object_new_int(c ? (int)c->y : 0));
-	json_object_object_add(cur, "visible", json_object_new_boolean(c && c->visible));
+	if (ctl->display) {
+		display_size(ctl->display, &w, &h);
+		display_cursor_pos(ctl->display, &x, &y, &visible);
+	}
+	json_object_object_add(o, "width", json_object_new_int((int)w));
+	json_object_object_add(o, "height", json_object_new_int((int)h));
+	json_object_object_add(cur, "x", json_object_new_int((int)x));
+	json_object_object_add(cur, "y", json_object_new_int((int)y));
+	json_object_object_add(cur, "visible", json_object_new_boolean(visible));
 	json_object_object_add(o, "cursor", cur);
-	if (cc->ctl->vnc) {
+	if (ctl->vnc) {
 		struct json_object *vnc = json_object_new_object();
 
-		json_object_object_add(vnc, "port", json_object_new_int(vnc_port(cc->ctl->vnc)));
-		json_object_object_add(vnc, "clients", json_object_new_int(vnc_clients(cc->ctl->vnc)));
+		json_object_object_add(vnc, "port", json_object_new_int(vnc_port(ctl->vnc)));
+		json_object_object_add(vnc, "clients", json_object_new_int(vnc_clients(ctl->vnc)));
 		json_object_object_add(o, "vnc", vnc);
 	}
 	if (!send_line(cc->fd, o, false))
@@ -316,92 +322,92 @@ struct resize {
 	uint32_t old_width, old_height;    /* offered again if the guest cannot follow */
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /*
  * Asks the guest agent to apply the mode (docs/control-protocol.md says why
  * not the display event): 0, or -errno with the reason in err.
  */
 static int agent_apply(const char *vsock, uint32_t w, uint32_t h, char *err, size_t errlen)
 {
-	struct json_object *req = json_object_new_object(), *reply = NULL;
 	struct agent_error ae = { "", "" };
-	int ret;
-
-	json_object_object_add(req, "op", json_object_new_string("display"));
-	json_object_object_add(req, "width", json_object_new_int((int)w));
-	json_object_object_add(req, "height", json_object_new_int((int)h));
 	/* The agent gives its hooks 20 s. */
-	ret = agent_call_timeout(vsock, req, &reply, &ae, 25000);
+	int ret = agent_set_display(vsock, w, h, &ae, 25000);
+
 	if (ret == -EREMOTEIO)
 		snprintf(err, errlen, "the guest could not apply %ux%u: %s", w, h, ae.message);
 	else if (ret < 0)
 		snprintf(err, errlen, "the guest agent did not answer: %s", strerror(-ret));
-	json_object_put(req);
-	json_object_put(reply);
 	return ret;
 }
 
 /*
- * On a worker: has the guest apply the mode, then waits until it scans out
- * the new size, and answers.
+ * Waits (woken by each change of the screen) until the guest scans out
+ * want, RESIZE_WAIT_MS pass, or the monitor stops; whether it does.
  */
-static void *resize_job(void *arg)
+static bool scanout_reaches(struct control *ctl, uint64_t want)
+{
+	int64_t end = clk_mono_ms() + RESIZE_WAIT_MS, left;
+	uint64_t seen = display_changes(ctl->display);
+
+	while (display_scanout(ctl->display) != want && !ctl->stopping &&
+	       (left = end - clk_mono_ms()) > 0)
+		seen = display_wait(ctl->display, seen, (int)left);
+	return display_scanout(ctl->display) == want;
+}
+
+/* On a worker: has the guest apply the mode, waits until it scans it out, and answers. */
+static void *resize_thread(void *arg)
 {
 	struct resize *r = arg;
 	struct control *ctl = r->conn->ctl;
-	uint64_t want = (uint64_t)r->width << 32 | r->height;
 	char err[640];
 	int ret = agent_apply(ctl->agent_vsock, r->width, r->height, err, sizeof(err));
+	int fd = r->conn->fd;
 
 	if (ret < 0) {
-		r->conn->dead = !send_error(r->conn->fd, ret == -EREMOTEIO ? "EIO" : "EHOSTDOWN",
-					    "%s", err);
+		r->conn->dead = !send_error_mode(fd, true, ret == -EREMOTEIO ? "EIO" : "EHOSTDOWN",
+						 "%s", err);
+	} else if (scanout_reaches(ctl, (uint64_t)r->width << 32 | r->height)) {
+		struct json_object *o = ok_answer();
+
+		json_object_object_add(o, "width", json_object_new_int((int)r->width));
+		json_object_object_add(o, "height", json_object_new_int((int)r->height));
+		r->conn->dead = !send_line(fd, o, true);
+		json_object_put(o);
 	} else {
-		long long deadline = mono_ms() + RESIZE_WAIT_MS;
-
-		while (gpu_scanout_size(ctl->gpu) != want && mono_ms() < deadline && !ctl->stopping)
-			usleep(10000);
-		if (gpu_scanout_size(ctl->gpu) == want) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "ok", json_object_new_boolean(1));
-			json_object_object_add(o, "width", json_object_new_int((int)r->width));
-			json_object_object_add(o, "height", json_object_new_int((int)r->height));
-			r->conn->dead = !send_line(r->conn->fd, o, true);
-			json_object_put(o);
-		} else {
-			ret = -ETIMEDOUT;
-			r->conn->dead = !send_error(r->conn->fd, "ETIMEDOUT",
-				"the guest did not switch to %ux%u within %d s", r->width, r->height,
-				RESIZE_WAIT_MS / 1000);
-		}
+		ret = -ETIMEDOUT;
+		r->conn->dead = !send_error_mode(fd, true, "ETIMEDOUT", "the guest did not switch "
+						 "to %ux%u within %d s", r->width, r->height,
+						 RESIZE_WAIT_MS / 1000);
 	}
 	/* A failed resize leaves the mode it found. */
 	if (ret < 0)
 		gpu_set_mode(ctl->gpu, r->old_width, r->old_height);
 	ctl->resizing = false;
-	(void)!write(ctl->ret_pipe[1], &r->conn, sizeof(r->conn));
+	worker_give_back(r->conn);
 	free(r);
-	pthread_mutex_lock(&ctl->lock);
-	ctl->workers--;
-	pthread_mutex_unlock(&ctl->lock);
 	return NULL;
+}
+
+/* Reads a resize's size; false (answered) if it is not one. */
+static bool resize_size(struct cconn *cc, struct json_object *req, int64_t *w, int64_t *h)
+{
+	struct json_object *wo, *ho;
+
+	if (!json_object_object_get_ex(req, "width", &wo) || !json_object_is_type(wo, json_type_int) ||
+	    !json_object_object_get_ex(req, "height", &ho) || !json_object_is_type(ho, json_type_int)) {
+		send_error(cc->fd, "EINVAL", "resize: want integer \"width\" and \"height\"");
+		return false;
+	}
+	*w = json_object_get_int64(wo);
+	*h = json_object_get_int64(ho);
+	return true;
 }
 
 /* Validates a resize, offers the new mode at once, and hands the rest to a worker. */
 static void start_resize(struct cconn *cc, struct json_object *req)
 {
 	struct control *ctl = cc->ctl;
-	struct json_object *w, *h;
 	struct resize *r;
-	pthread_t tid;
 	int64_t width, height;
 	uint32_t old_w, old_h;
 
@@ -413,13 +419,8 @@ static void start_resize(struct cconn *cc, struct json_object *req)
 		send_error(cc->fd, "ENODEV", "resizing needs the guest agent (cubicle-vmm --vsock)");
 		return;
 	}
-	if (!json_object_object_get_ex(req, "width", &w) || !json_object_is_type(w, json_type_int) ||
-	    !json_object_object_get_ex(req, "height", &h) || !json_object_is_type(h, json_type_int)) {
-		send_error(cc->fd, "EINVAL", "resize: want integer \"width\" and \"height\"");
+	if (!resize_size(cc, req, &width, &height))
 		return;
-	}
-	width = json_object_get_int64(w);
-	height = json_object_get_int64(h);
 	if (ctl->resizing) {
 		send_error(cc->fd, "EBUSY", "resize: another resize is under way");
 		return;
@@ -440,29 +441,54 @@ static void start_resize(struct cconn *cc, struct json_object *req)
 	}
 	*r = (struct resize){ cc, (uint32_t)width, (uint32_t)height, old_w, old_h };
 	ctl->resizing = true;
-	cc->busy = true;
-	loop_del(ctl->loop, cc->fd);
-	pthread_mutex_lock(&ctl->lock);
-	ctl->workers++;
-	pthread_mutex_unlock(&ctl->lock);
+	worker_take(cc);
 	/* The job talks to the guest through the loop's own devices: never inline. */
-	if (pthread_create(&tid, NULL, resize_job, r) != 0) {
-		pthread_mutex_lock(&ctl->lock);
-		ctl->workers--;
-		pthread_mutex_unlock(&ctl->lock);
+	if (!spawn(resize_thread, r)) {
 		gpu_set_mode(ctl->gpu, old_w, old_h);
-		free(r);
 		ctl->resizing = false;
-		cc->busy = false;
+		free(r);
 		send_error(cc->fd, "EAGAIN", "resize: no thread to run it");
-		if (loop_add(ctl->loop, cc->fd, EPOLLIN, on_conn, cc) < 0)
-			cc->dead = true;
-		return;
+		worker_give_back(cc);
 	}
-	pthread_detach(tid);
 }
 
-/* The action thread: runs batches in order and answers each on its connection. */
+/* --- actions and the cursor --------------------------------------------------------- */
+
+/* Runs one job on the action thread and answers it. */
+static void run_job(struct control *ctl, struct act_job *j)
+{
+	struct json_object *answer, *ok;
+	int fd = j->conn->fd;
+	uint32_t x, y;
+
+	if (!j->batch) {
+		/* As the cursor action does: a move just sent is where the pointer goes. */
+		hands_cursor(ctl->hands, &x, &y, HANDS_CURSOR_WAIT_MS);
+		answer = ok_answer();
+		json_object_object_add(answer, "x", json_object_new_int((int)x));
+		json_object_object_add(answer, "y", json_object_new_int((int)y));
+	} else {
+		answer = actions_run(j->batch, ctl->hands);
+	}
+	if (!answer) {
+		j->conn->dead = true;
+		return;
+	}
+	if (j->shot && json_object_object_get_ex(answer, "ok", &ok) && json_object_get_boolean(ok)) {
+		j->conn->dead = !answer_image(ctl, fd, answer, &j->opts);
+		return;
+	}
+	j->conn->dead = !send_line(fd, answer, true);
+	json_object_put(answer);
+}
+
+static void act_job_free(struct act_job *j)
+{
+	action_batch_free(j->batch);
+	free(j);
+}
+
+/* The action thread: runs jobs in order, each answered on its connection. */
 static void *action_thread(void *arg)
 {
 	struct control *ctl = arg;
@@ -470,7 +496,6 @@ static void *action_thread(void *arg)
 	pthread_mutex_lock(&ctl->lock);
 	for (;;) {
 		struct act_job *j;
-		struct json_object *answer;
 
 		while (!ctl->act_head && !ctl->stopping)
 			pthread_cond_wait(&ctl->act_cond, &ctl->lock);
@@ -481,50 +506,29 @@ static void *action_thread(void *arg)
 		if (!ctl->act_head)
 			ctl->act_tail = NULL;
 		pthread_mutex_unlock(&ctl->lock);
-		answer = actions_run(j->batch, ctl->hands);
-		j->conn->dead = !answer || !send_line(j->conn->fd, answer, true);
-		json_object_put(answer);
-		action_batch_free(j->batch);
-		(void)!write(ctl->ret_pipe[1], &j->conn, sizeof(j->conn));
-		free(j);
+		run_job(ctl, j);
+		worker_give_back(j->conn);
+		act_job_free(j);
 		pthread_mutex_lock(&ctl->lock);
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	return NULL;
 }
 
-/* Checks a batch whole on the loop, then queues it for the action thread. */
-static void start_actions(struct cconn *cc, struct json_object *req)
+/* Queues j (its connection is the queue's until answered); false (answered) if not. */
+static bool queue_job(struct cconn *cc, struct act_job *j)
 {
 	struct control *ctl = cc->ctl;
-	struct act_job *j;
-	char err[512];
 
-	if (!ctl->hands) {
-		send_error(cc->fd, "ENODEV", "this sandbox has no keyboard or mouse (cubicle-vmm --display)");
-		return;
-	}
 	if (!ctl->act_running) {
 		if (pthread_create(&ctl->act_thread, NULL, action_thread, ctl) != 0) {
 			send_error(cc->fd, "EAGAIN", "actions: no thread to run them");
-			return;
+			return false;
 		}
 		ctl->act_running = true;
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		send_error(cc->fd, "ENOMEM", "out of memory");
-		return;
-	}
-	j->batch = actions_parse(req, ctl->hands, ctl->agent_vsock, err, sizeof(err));
-	if (!j->batch) {
-		free(j);
-		send_error(cc->fd, "EINVAL", "%s", err);
-		return;
-	}
 	j->conn = cc;
-	cc->busy = true;
-	loop_del(ctl->loop, cc->fd);
+	worker_take(cc);
 	pthread_mutex_lock(&ctl->lock);
 	if (ctl->act_tail)
 		ctl->act_tail->next = j;
@@ -533,27 +537,82 @@ static void start_actions(struct cconn *cc, struct json_object *req)
 	ctl->act_tail = j;
 	pthread_cond_signal(&ctl->act_cond);
 	pthread_mutex_unlock(&ctl->lock);
+	return true;
 }
 
-static void cursor_info(struct cconn *cc)
+/*
+ * A batch's screenshot options: absent or false (none), true (a PNG of the
+ * screen) or an object of them. -EINVAL with the reason in err.
+ */
+static int batch_shot(struct json_object *req, const struct space *s, struct act_job *j,
+		      char *err, size_t errlen)
 {
-	struct json_object *o;
-	uint32_t x, y;
+	struct json_object *v, *empty;
+	int ret;
+
+	if (!json_object_object_get_ex(req, "screenshot", &v) ||
+	    (json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v)))
+		return 0;
+	j->shot = true;
+	if (!json_object_is_type(v, json_type_boolean))
+		return shot_parse(v, s, &j->opts, err, errlen);
+	empty = json_object_new_object();
+	ret = shot_parse(empty, s, &j->opts, err, errlen);
+	json_object_put(empty);
+	return ret;
+}
+
+/* Checks a batch whole on the loop, then queues it for the action thread. */
+static void start_actions(struct cconn *cc, struct json_object *req)
+{
+	struct control *ctl = cc->ctl;
+	struct json_object *list = NULL;
+	struct act_job *j;
+	struct space s;
+	char err[512];
+	uint32_t w, h;
+
+	if (!ctl->hands) {
+		send_error(cc->fd, "ENODEV", "this sandbox has no keyboard or mouse (cubicle-vmm --display)");
+		return;
+	}
+	hands_screen(ctl->hands, &w, &h);
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		send_error(cc->fd, "ENOMEM", "out of memory");
+		return;
+	}
+	json_object_object_get_ex(req, "actions", &list);
+	if (space_parse(req, w, h, &s, err, sizeof(err)) < 0 ||
+	    !(j->batch = actions_parse(list, &s, ctl->hands, ctl->agent_vsock, err, sizeof(err))) ||
+	    batch_shot(req, &s, j, err, sizeof(err)) < 0) {
+		act_job_free(j);
+		send_error(cc->fd, "EINVAL", "%s", err);
+		return;
+	}
+	if (!queue_job(cc, j))
+		act_job_free(j);
+}
+
+/* The cursor is read on the action thread, after every batch before it. */
+static void start_cursor(struct cconn *cc)
+{
+	struct act_job *j;
 
 	if (!cc->ctl->hands) {
 		send_error(cc->fd, "ENODEV", "this sandbox has no mouse (cubicle-vmm --display)");
 		return;
 	}
-	/* As the cursor action does: a move just sent is where the pointer goes. */
-	hands_cursor(cc->ctl->hands, &x, &y, HANDS_CURSOR_WAIT_MS);
-	o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "x", json_object_new_int((int)x));
-	json_object_object_add(o, "y", json_object_new_int((int)y));
-	if (!send_line(cc->fd, o, false))
-		cc->dead = true;
-	json_object_put(o);
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		send_error(cc->fd, "ENOMEM", "out of memory");
+		return;
+	}
+	if (!queue_job(cc, j))
+		act_job_free(j);
 }
+
+/* --- the socket ------------------------------------------------------------------ */
 
 /* Handles one request line. */
 static void request(struct cconn *cc, char *line)
@@ -578,9 +637,9 @@ static void request(struct cconn *cc, char *line)
 	else if (strcmp(op, "actions") == 0)
 		start_actions(cc, req);
 	else if (strcmp(op, "cursor") == 0)
-		cursor_info(cc);
+		start_cursor(cc);
 	else
-		send_error(cc->fd, "EOPNOTSUPP", "unknown op '%s'", op);
+		send_error(cc->fd, "EOPNOTSUPP", "unknown op '%.64s'", op);
 	json_object_put(req);
 }
 
@@ -622,14 +681,18 @@ static void on_conn(struct loop *loop, int fd, uint32_t events, void *opaque)
 		conn_close(cc);
 }
 
-/* A worker is done with a connection: serve it again, or close it. */
-static void on_return(struct loop *loop, int fd, uint32_t events, void *opaque)
+/* Workers handed connections back: serve each again, or close it. */
+static void on_back(struct loop *loop, void *opaque)
 {
-	struct cconn *cc;
+	struct control *ctl = opaque;
+	struct cconn *cc, *next;
 
-	(void)events;
-	(void)opaque;
-	while (read(fd, &cc, sizeof(cc)) == sizeof(cc)) {
+	pthread_mutex_lock(&ctl->lock);
+	cc = ctl->returned;
+	ctl->returned = NULL;
+	pthread_mutex_unlock(&ctl->lock);
+	for (; cc; cc = next) {
+		next = cc->next_back;
 		cc->busy = false;
 		if (cc->dead || loop_add(loop, cc->fd, EPOLLIN, on_conn, cc) < 0) {
 			conn_close(cc);
@@ -672,31 +735,31 @@ static void on_listen(struct loop *loop, int fd, uint32_t events, void *opaque)
 struct control *control_new(struct loop *loop, const char *path, const struct control_deps *deps,
 			    char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct control *ctl = calloc(1, sizeof(*ctl));
+	int ret;
 
-	if (!ctl || strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "--control '%s': %s", path, ctl ? "path too long" : "out of memory");
-		free(ctl);
+	if (!ctl) {
+		snprintf(err, errlen, "--control '%s': out of memory", path);
 		return NULL;
 	}
 	ctl->loop = loop;
 	ctl->gpu = deps->gpu;
+	ctl->display = deps->gpu ? gpu_display(deps->gpu) : NULL;
 	ctl->agent_vsock = deps->agent_vsock ? strdup(deps->agent_vsock) : NULL;
 	ctl->vnc = deps->vnc;
 	ctl->hands = deps->hands;
 	ctl->path = strdup(path);
 	pthread_mutex_init(&ctl->lock, NULL);
 	pthread_cond_init(&ctl->act_cond, NULL);
-	strcpy(sa.sun_path, path);
-	unlink(path);
-	ctl->ret_pipe[0] = ctl->ret_pipe[1] = -1;
-	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl->listen_fd < 0 || bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(ctl->listen_fd, 16) < 0 || pipe2(ctl->ret_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    loop_add(loop, ctl->listen_fd, EPOLLIN, on_listen, ctl) < 0 ||
-	    loop_add(loop, ctl->ret_pipe[0], EPOLLIN, on_return, ctl) < 0) {
-		snprintf(err, errlen, "--control '%s': %s", path, strerror(errno));
+	clk_cond_init(&ctl->idle);
+	ctl->listen_fd = ret = usock_listen(path, 16, SOCK_NONBLOCK);
+	if (ret >= 0 && !(ctl->back = loop_wakeup_new(loop, on_back, ctl)))
+		ret = -ENOMEM;
+	if (ret >= 0)
+		ret = loop_add(loop, ctl->listen_fd, EPOLLIN, on_listen, ctl);
+	if (ret < 0 || !ctl->path) {
+		snprintf(err, errlen, "--control '%s': %s", path,
+			 strerror(ret < 0 ? -ret : ENOMEM));
 		control_free(ctl);
 		return NULL;
 	}
@@ -707,43 +770,41 @@ void control_free(struct control *ctl)
 {
 	if (!ctl)
 		return;
-	/* Running workers hold connections and the return pipe: let them finish. */
+	/* The action thread stops after the job it runs; queued jobs are dropped. */
 	pthread_mutex_lock(&ctl->lock);
 	ctl->stopping = true;
 	pthread_cond_signal(&ctl->act_cond);
 	pthread_mutex_unlock(&ctl->lock);
+	if (ctl->display)
+		display_kick(ctl->display);     /* a resize waiting for the guest gives up */
 	if (ctl->act_running)
 		pthread_join(ctl->act_thread, NULL);
 	while (ctl->act_head) {
 		struct act_job *j = ctl->act_head;
 
 		ctl->act_head = j->next;
-		j->conn->busy = false;  /* queued, never run: closed below */
-		action_batch_free(j->batch);
-		free(j);
+		worker_give_back(j->conn);      /* never run: closed below */
+		act_job_free(j);
 	}
-	for (;;) {
-		pthread_mutex_lock(&ctl->lock);
-		int busy = ctl->workers;
-		pthread_mutex_unlock(&ctl->lock);
-		if (!busy)
-			break;
-		usleep(1000);
-	}
+	/* Other workers (encodes, a resize) hold connections: they finish first. */
+	pthread_mutex_lock(&ctl->lock);
+	while (ctl->workers)
+		pthread_cond_wait(&ctl->idle, &ctl->lock);
+	pthread_mutex_unlock(&ctl->lock);
+	for (struct cconn *cc = ctl->returned; cc; cc = cc->next_back)
+		cc->busy = false;
+	ctl->returned = NULL;
 	while (ctl->nconns)
 		conn_close(ctl->conns[0]);
 	if (ctl->listen_fd >= 0) {
 		loop_del(ctl->loop, ctl->listen_fd);
 		close(ctl->listen_fd);
+		unlink(ctl->path);
 	}
-	if (ctl->ret_pipe[0] >= 0) {
-		loop_del(ctl->loop, ctl->ret_pipe[0]);
-		close(ctl->ret_pipe[0]);
-		close(ctl->ret_pipe[1]);
-	}
-	unlink(ctl->path);
+	loop_wakeup_free(ctl->back);
 	free(ctl->path);
 	free(ctl->agent_vsock);
+	pthread_cond_destroy(&ctl->idle);
 	pthread_cond_destroy(&ctl->act_cond);
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);

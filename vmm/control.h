@@ -3,10 +3,13 @@
  * sandbox's device host. Requests are JSON lines; answers are a JSON line,
  * followed by raw bytes when they carry an image.
  *
- * Screenshots copy the framebuffer on the loop (a memcpy) and encode on a
- * worker thread, so encoding never holds up the devices' queues. A resize
- * also runs on a worker: it asks the guest agent and waits for the guest.
- * Input actions are checked on the loop and run in order on one thread.
+ * Requests are read and checked on the loop (coordinates through space.h,
+ * screenshot options through shot.h); what takes time runs elsewhere, so
+ * the devices' queues never wait: a screenshot copies the screen under the
+ * display's lock and encodes on a worker thread; a resize asks the guest
+ * agent on a worker and waits for the guest's scanout; input actions and
+ * cursor reads run in arrival order on one thread, and a batch may answer
+ * with a screenshot taken when it is done.
  */
 #ifndef CUBICLE_CONTROL_H
 #define CUBICLE_CONTROL_H

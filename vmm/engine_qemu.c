@@ -9,10 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "errf.h"
+#include "fdio.h"
 
 static int qemu_run_version(const char *qemu, char *err, size_t errlen);
 
@@ -109,7 +114,7 @@ char **qemu_argv(const struct qemu_launch *l)
 	add(&s, "-serial");
 	add(&s, "chardev:console");
 	add(&s, "-device");
-	add(&s, "isa-debug-exit,iobase=0x%x,iosize=1", QEMU_EXIT_PORT);
+	add(&s, "isa-debug-exit,iobase=0x%x,iosize=1", GUEST_EXIT_PORT);
 	add(&s, "-drive");
 	if (cfg->overlay)   /* QEMU opens the backing base read-only */
 		add(&s, "id=root,file=%s,format=qcow2,if=none", cfg->overlay);
@@ -212,17 +217,9 @@ static bool version_key(const char *qemu, char *key, size_t len)
 static bool version_cached(const char *key)
 {
 	char file[PATH_MAX], buf[PATH_MAX + 128];
-	int fd;
-	ssize_t n;
 
-	if (!version_cache_path(file, sizeof(file)) || (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return strcmp(buf, key) == 0;
+	return version_cache_path(file, sizeof(file)) &&
+	       fdio_read_file(file, buf, sizeof(buf)) > 0 && strcmp(buf, key) == 0;
 }
 
 static void version_remember(const char *key)
@@ -444,3 +441,180 @@ int qemu_prepare_overlay(const char *base, const char *overlay, char *err, size_
 	}
 	return 0;
 }
+
+/* --- the engine --------------------------------------------------------------- */
+
+struct qemu_engine {
+	struct engine_env env;
+	struct qemu_launch launch;
+	pid_t pid;
+	int pidfd;
+	char desc[32];
+};
+
+static bool qemu_serves(const struct vmm_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->engine != ENGINE_QEMU_KVM || qemu_host_has_kvm())
+		return true;
+	errf(err, errlen, "--engine qemu-kvm: this host has no hardware virtualization (no "
+	     "vmx/svm flag, or /dev/kvm does not open)");
+	return false;
+}
+
+static void *qemu_prepare(const struct engine_env *env, int *status, char *err, size_t errlen)
+{
+	const struct vmm_config *cfg = env->cfg;
+	struct qemu_engine *q;
+
+	*status = VMM_EXIT_USAGE;
+	if (cfg->overlay && qemu_prepare_overlay(cfg->disk, cfg->overlay, err, errlen) < 0)
+		return NULL;
+	*status = VMM_EXIT_ERROR;
+	if (qemu_check(cfg->qemu, err, errlen) < 0)
+		return NULL;
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	q->env = *env;
+	q->pidfd = -1;
+	q->launch.cfg = cfg;
+	q->launch.console_fd = env->console_fd;
+	q->launch.engine = cfg->engine == ENGINE_AUTO ?
+			   (qemu_host_has_kvm() ? ENGINE_QEMU_KVM : ENGINE_QEMU_TCG) : cfg->engine;
+	snprintf(q->desc, sizeof(q->desc), "%s", vmm_engine_name(q->launch.engine));
+	return q;
+}
+
+static int qemu_attach(void *priv, const char *vhost_user_type, int fd)
+{
+	struct qemu_launch *l = &((struct qemu_engine *)priv)->launch;
+
+	if (l->nvu == QEMU_MAX_VHOST_USER) {
+		close(fd);
+		return -ENOSPC;
+	}
+	l->vu[l->nvu].device = vhost_user_type;
+	l->vu[l->nvu++].fd = fd;
+	return 0;
+}
+
+/* What QEMU's wait status says of the guest: a VMM_EXIT_* and a line for the log. */
+static int qemu_ended_status(int wstatus, char *why, size_t len)
+{
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == GUEST_EXIT_QEMU_STATUS) {
+		snprintf(why, len, "guest powered off");
+		return VMM_EXIT_POWEROFF;
+	}
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+		/* -no-reboot: a guest reset or triple fault ends QEMU with 0. */
+		snprintf(why, len, "guest crashed or reset");
+		return VMM_EXIT_CRASH;
+	}
+	if (WIFEXITED(wstatus))
+		snprintf(why, len, "qemu failed with status %d", WEXITSTATUS(wstatus));
+	else
+		snprintf(why, len, "qemu killed by signal %d", WTERMSIG(wstatus));
+	return VMM_EXIT_ERROR;
+}
+
+/* QEMU exited: its pidfd turned readable. */
+static void on_qemu_exit(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct qemu_engine *q = opaque;
+	char why[64];
+	int wstatus, status;
+
+	(void)events;
+	if (waitpid(q->pid, &wstatus, WNOHANG) != q->pid)
+		return;
+	loop_del(loop, fd);
+	close(q->pidfd);
+	q->pidfd = -1;
+	q->pid = 0;
+	status = qemu_ended_status(wstatus, why, sizeof(why));
+	q->env.ended(q->env.opaque, status, why);
+}
+
+/* Closes our copies of the fds QEMU inherited; after a spawn, or at the end. */
+static void close_handed(struct qemu_launch *l)
+{
+	for (unsigned int i = 0; i < l->nvu; i++) {
+		if (l->vu[i].fd >= 0)
+			close(l->vu[i].fd);
+		l->vu[i].fd = -1;
+	}
+	if (l->console_fd >= 0)
+		close(l->console_fd);
+	l->console_fd = -1;
+}
+
+static int qemu_start(void *priv, char *err, size_t errlen)
+{
+	struct qemu_engine *q = priv;
+	char **argv = qemu_argv(&q->launch);
+	pid_t pid;
+	int ret;
+
+	if (!argv) {
+		errf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pid = qemu_spawn(&q->launch, argv, err, errlen);
+	qemu_argv_free(argv);
+	if (pid < 0)
+		return (int)pid;
+	q->pid = pid;
+	close_handed(&q->launch);
+	/* The loop hears of QEMU's end through a pidfd, not SIGCHLD. */
+	q->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	ret = q->pidfd < 0 ? -errno : loop_add(q->env.loop, q->pidfd, EPOLLIN, on_qemu_exit, q);
+	if (ret < 0) {
+		errf(err, errlen, "cannot watch qemu (pid %d): %s", (int)pid, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void qemu_stop(void *priv)
+{
+	struct qemu_engine *q = priv;
+
+	if (q->pid > 0)
+		kill(q->pid, SIGTERM);
+}
+
+static const char *qemu_describe(void *priv)
+{
+	return ((struct qemu_engine *)priv)->desc;
+}
+
+static void qemu_free(void *priv)
+{
+	struct qemu_engine *q = priv;
+
+	if (!q)
+		return;
+	if (q->pid > 0) {
+		kill(q->pid, SIGKILL);
+		waitpid(q->pid, NULL, 0);
+	}
+	if (q->pidfd >= 0) {
+		loop_del(q->env.loop, q->pidfd);
+		close(q->pidfd);
+	}
+	close_handed(&q->launch);
+	free(q);
+}
+
+const struct engine_ops engine_qemu_ops = {
+	.name = "qemu",
+	.serves = qemu_serves,
+	.prepare = qemu_prepare,
+	.attach = qemu_attach,
+	.start = qemu_start,
+	.stop = qemu_stop,
+	.describe = qemu_describe,
+	.free = qemu_free,
+};

@@ -12,13 +12,10 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "engine.h"
+#include "exit_port.h"
 
 #define QEMU_MIN_MAJOR 10
-
-/* The guest's init writes this to the exit port; QEMU exits (v << 1) | 1. */
-#define QEMU_EXIT_PORT 0xf4
-#define QEMU_EXIT_POWEROFF 0x10
-#define QEMU_STATUS_POWEROFF ((QEMU_EXIT_POWEROFF << 1) | 1)
 
 #define QEMU_MAX_VHOST_USER 8
 
@@ -62,5 +59,8 @@ bool qemu_parse_version(const char *text, int *major, int *minor);
  * Returns the pid, or -errno (exec failures included) with a reason in err.
  */
 pid_t qemu_spawn(const struct qemu_launch *l, char **argv, char *err, size_t errlen);
+
+/* The engine itself (engine.h); the functions above are its parts, for tests. */
+extern const struct engine_ops engine_qemu_ops;
 
 #endif

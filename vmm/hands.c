@@ -5,9 +5,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "clock.h"
+#include "display.h"
 #include "virtio_gpu.h"
 #include "virtio_input.h"
 
@@ -45,6 +45,7 @@ static const uint16_t button_codes[BUTTON_COUNT] = {
 
 struct hands {
 	struct virtio_dev *kbd, *tablet, *gpu;
+	struct display *display;    /* gpu's, or NULL */
 	struct kbd_keymap *km;
 	pthread_mutex_t lock;
 	struct virtio_dev *last;    /* the device the last ordered batch went to */
@@ -62,37 +63,37 @@ struct hands {
 	int vnc_mask;               /* the last RFB button mask */
 };
 
-static void sleep_us(uint64_t us)
-{
-	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	sleep_us(ms * 1000ull);
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* Waits (at most FULL_WAIT_MS) until dev's queued events are in the guest; whether any were. */
+/*
+ * Waits (at most FULL_WAIT_MS) until dev's queued events are in the guest,
+ * woken by the device as the guest takes them; whether any were queued.
+ */
 static bool drain(struct virtio_dev *dev)
 {
+	int64_t end = clk_mono_ms() + FULL_WAIT_MS, left;
+	uint64_t seen = input_changes(dev);
 	bool had = false;
 
-	for (int t = 0; t < FULL_WAIT_MS && input_stats(dev).queued && input_active(dev); t++) {
+	while (input_stats(dev).queued && input_active(dev) &&
+	       (left = end - clk_mono_ms()) > 0) {
 		had = true;
-		sleep_ms(1);
+		seen = input_wait(dev, seen, (int)left);
 	}
 	return had;
+}
+
+/*
+ * Queues n events on dev; a full queue is waited on (woken as the guest
+ * takes events) for at most FULL_WAIT_MS. input_send()'s result.
+ */
+static int send_waiting(struct virtio_dev *dev, const struct input_ev *ev, unsigned int n)
+{
+	int64_t end = clk_mono_ms() + FULL_WAIT_MS, left;
+	uint64_t seen = input_changes(dev);
+	int ret;
+
+	while ((ret = input_send(dev, ev, n)) == -ENOBUFS && (left = end - clk_mono_ms()) > 0)
+		seen = input_wait(dev, seen, (int)left);
+	return ret;
 }
 
 static struct pace *pace_of(struct hands *h, struct virtio_dev *dev)
@@ -100,10 +101,14 @@ static struct pace *pace_of(struct hands *h, struct virtio_dev *dev)
 	return &h->pace[dev == h->tablet];
 }
 
-/* Waits until n more events may go to the guest (see PACE_BURST), and takes them. */
+/*
+ * Waits until n more events may go to the guest (see PACE_BURST), and takes
+ * them. A timed pace is the point here: nothing in the guest says when X has
+ * read its events.
+ */
 static void pace_take(struct pace *p, unsigned int n)
 {
-	uint64_t t = now_us();
+	uint64_t t = clk_mono_us();
 
 	p->room += (double)(t - p->at_us) * PACE_PER_MS / 1000.0;
 	if (p->room > PACE_BURST)
@@ -111,7 +116,7 @@ static void pace_take(struct pace *p, unsigned int n)
 	if (p->room < n) {
 		uint64_t wait = (uint64_t)((n - p->room) * 1000.0 / PACE_PER_MS) + 1;
 
-		sleep_us(wait);
+		clk_pause_us(wait);
 		t += wait;
 		p->room = n;
 	}
@@ -127,29 +132,31 @@ static void pace_take(struct pace *p, unsigned int n)
  * for room in a full queue. An unordered one (VNC) is refused at once when
  * the queue is full.
  */
-static int send(struct hands *h, struct virtio_dev *dev, const struct input_ev *ev,
-		unsigned int n, bool ordered)
+static int deliver(struct hands *h, struct virtio_dev *dev, const struct input_ev *ev,
+		   unsigned int n, bool ordered)
 {
 	struct pace *p = pace_of(h, dev);
-	int ret, waited = 0;
+	int ret;
 
 	if (ordered && h->last && h->last != dev) {
 		struct pace *o = pace_of(h, h->last);
-		uint64_t since = now_us() - o->sent_us;
+		uint64_t since = clk_mono_us() - o->sent_us;
 
+		/*
+		 * X reads the two devices on its own schedule: once the other's
+		 * events are in the guest, a timed settle lets X take them apart
+		 * first (nothing the guest sends back says it has).
+		 */
 		if (drain(h->last))
-			sleep_ms(SWITCH_SETTLE_MS);
+			clk_pause_ms(SWITCH_SETTLE_MS);
 		else if (since < SWITCH_SETTLE_MS * 1000ull)
-			sleep_us(SWITCH_SETTLE_MS * 1000ull - since);
+			clk_pause_us(SWITCH_SETTLE_MS * 1000ull - since);
 	}
 	pace_take(p, n);
-	while ((ret = input_send(dev, ev, n)) == -ENOBUFS && ordered && waited < FULL_WAIT_MS) {
-		sleep_ms(1);
-		waited++;
-	}
+	ret = ordered ? send_waiting(dev, ev, n) : input_send(dev, ev, n);
 	if (ret == 0 && ordered) {
 		h->last = dev;
-		p->sent_us = now_us();
+		p->sent_us = clk_mono_us();
 	}
 	return ret;
 }
@@ -168,9 +175,10 @@ struct hands *hands_new(struct virtio_dev *kbd, struct virtio_dev *tablet,
 	}
 	h->kbd = kbd;
 	h->tablet = tablet;
-	h->pace[0] = (struct pace){ .room = PACE_BURST, .at_us = now_us() };
-	h->pace[1] = (struct pace){ .room = PACE_BURST, .at_us = now_us() };
+	h->pace[0] = (struct pace){ .room = PACE_BURST, .at_us = clk_mono_us() };
+	h->pace[1] = (struct pace){ .room = PACE_BURST, .at_us = clk_mono_us() };
 	h->gpu = gpu;
+	h->display = gpu ? gpu_display(gpu) : NULL;
 	h->km = km;
 	pthread_mutex_init(&h->lock, NULL);
 	return h;
@@ -226,7 +234,7 @@ static int move_locked(struct hands *h, uint32_t x, uint32_t y, bool ordered)
 	ev[0] = (struct input_ev){ EV_ABS, ABS_X, nudge(input_abs_from_pixel(x, w), h->abs_x) };
 	ev[1] = (struct input_ev){ EV_ABS, ABS_Y, nudge(input_abs_from_pixel(y, hh), h->abs_y) };
 	ev[2] = (struct input_ev){ EV_SYN, SYN_REPORT, 0 };
-	ret = send(h, h->tablet, ev, 3, ordered);
+	ret = deliver(h, h->tablet, ev, 3, ordered);
 	if (ret == 0) {
 		h->x = x;
 		h->y = y;
@@ -253,7 +261,7 @@ static int button_locked(struct hands *h, enum hands_button b, bool down, bool o
 		{ EV_KEY, button_codes[b], down },
 		{ EV_SYN, SYN_REPORT, 0 },
 	};
-	int ret = send(h, h->tablet, ev, 2, ordered);
+	int ret = deliver(h, h->tablet, ev, 2, ordered);
 
 	if (ret == 0) {
 		if (down)
@@ -288,7 +296,7 @@ static int wheel_locked(struct hands *h, int vertical, int horizontal, bool orde
 	if (!n)
 		return 0;
 	ev[n++] = (struct input_ev){ EV_SYN, SYN_REPORT, 0 };
-	return send(h, h->tablet, ev, n, ordered);
+	return deliver(h, h->tablet, ev, n, ordered);
 }
 
 int hands_wheel(struct hands *h, int vertical, int horizontal)
@@ -311,7 +319,7 @@ static int key_locked(struct hands *h, uint16_t code, bool down, bool ordered)
 
 	if (code == 0 || code >= KEY_CNT)
 		return -EINVAL;
-	ret = send(h, h->kbd, ev, 2, ordered);
+	ret = deliver(h, h->kbd, ev, 2, ordered);
 	if (ret == 0) {
 		if (down)
 			h->keys[code / 8] |= (uint8_t)(1u << (code % 8));
@@ -331,48 +339,61 @@ int hands_key(struct hands *h, uint16_t code, bool down)
 	return ret;
 }
 
-/* Whether the guest's cursor is known and at (x, y). */
-static bool cursor_at(const struct gpu_cursor *c, uint32_t x, uint32_t y)
-{
-	return c && c->visible && c->x == x && c->y == y;
-}
-
 void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_ms)
 {
-	const struct gpu_cursor *c = h->gpu ? gpu_cursor(h->gpu) : NULL;
-	uint32_t sent_x, sent_y;
-	bool placed;
+	int64_t end = clk_mono_ms() + wait_ms, left;
+	uint32_t sent_x, sent_y, cx = 0, cy = 0;
+	bool placed, visible = false;
+	uint64_t seen;
 
 	pthread_mutex_lock(&h->lock);
 	sent_x = h->x;
 	sent_y = h->y;
 	placed = h->placed;
 	pthread_mutex_unlock(&h->lock);
-	for (unsigned int t = 0; placed && t < wait_ms && !cursor_at(c, sent_x, sent_y); t++)
-		sleep_ms(1);
+	if (h->display) {
+		/* Woken by each change of the screen, until the cursor is where we sent it. */
+		seen = display_changes(h->display);
+		display_cursor_pos(h->display, &cx, &cy, &visible);
+		/*
+		 * A hidden cursor (xterm hides it while one types) says nothing of
+		 * where the pointer is: then the point sent is the answer at once.
+		 */
+		while (placed && visible && !(cx == sent_x && cy == sent_y) &&
+		       (left = end - clk_mono_ms()) > 0) {
+			seen = display_wait(h->display, seen, (int)left);
+			display_cursor_pos(h->display, &cx, &cy, &visible);
+		}
+	}
 	/*
 	 * The guest's own cursor also knows of moves it made itself (a warp);
-	 * a hidden one (xterm hides it while one types) was last seen at 0,0.
+	 * a hidden one was last seen where it hid.
 	 */
-	if (c && c->visible) {
-		*x = c->x;
-		*y = c->y;
-	} else {
-		*x = sent_x;
-		*y = sent_y;
-	}
+	*x = visible ? cx : sent_x;
+	*y = visible ? cy : sent_y;
 }
 
 void hands_flush(struct hands *h, unsigned int settle_ms)
 {
 	drain(h->kbd);
 	drain(h->tablet);
-	sleep_ms(settle_ms);
+	clk_pause_ms(settle_ms);    /* a timed settle: see hands.h */
 }
 
 uint32_t hands_leds(struct hands *h)
 {
 	return input_stats(h->kbd).leds;
+}
+
+uint32_t hands_wait_leds(struct hands *h, uint32_t mask, uint32_t from, unsigned int wait_ms)
+{
+	int64_t end = clk_mono_ms() + wait_ms, left;
+	uint64_t seen = input_changes(h->kbd);
+	uint32_t leds;
+
+	while (((leds = hands_leds(h)) & mask) == (from & mask) && (left = end - clk_mono_ms()) > 0)
+		seen = input_wait(h->kbd, seen, (int)left);
+	return leds;
 }
 
 static void release_locked(struct hands *h, bool ordered)

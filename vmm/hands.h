@@ -51,17 +51,28 @@ int hands_wheel(struct hands *h, int vertical, int horizontal);   /* ticks; + is
 int hands_key(struct hands *h, uint16_t code, bool down);
 
 /*
- * Where the guest's pointer is: its cursor, else where it was last sent.
- * Waits up to wait_ms for the cursor to reach the last position sent.
+ * Where the guest's pointer is: its cursor, else (hidden, or no screen)
+ * where it was last sent. While the cursor shows elsewhere, waits up to
+ * wait_ms (woken by each cursor update) for it to reach the point sent.
  */
 void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_ms);
 #define HANDS_CURSOR_WAIT_MS 200    /* for the guest's cursor to follow a move */
 
-/* Waits (up to a second) until both devices' events reached the guest, then settle_ms. */
+/*
+ * Waits (up to a second) until both devices' events reached the guest, then
+ * settle_ms more: a timed settle, since nothing the guest sends back says
+ * when X has taken them.
+ */
 void hands_flush(struct hands *h, unsigned int settle_ms);
 
 /* Keyboard LEDs as the guest set them (bit LED_CAPSL, ...). */
 uint32_t hands_leds(struct hands *h);
+
+/*
+ * Waits (up to wait_ms, woken by the keyboard's status queue) until the
+ * LEDs under mask differ from from's; the LEDs then.
+ */
+uint32_t hands_wait_leds(struct hands *h, uint32_t mask, uint32_t from, unsigned int wait_ms);
 
 /* Releases every key and button held (after a failed action). */
 void hands_release_all(struct hands *h);

@@ -1,9 +1,12 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 struct handler {
@@ -14,11 +17,42 @@ struct handler {
 
 struct loop {
 	int epfd;
-	bool stop;
+	int stop_fd;            /* an eventfd: loop_stop() from another thread */
+	atomic_bool stop;
 	int nhandlers;
 	struct handler *handlers;   /* indexed by fd */
 	uint64_t gen;
 };
+
+struct loop_timer {
+	struct loop *loop;
+	int fd;
+	loop_timer_fn fn;
+	void *opaque;
+};
+
+struct loop_wakeup {
+	struct loop *loop;
+	int fd;
+	loop_wakeup_fn fn;
+	void *opaque;
+};
+
+/* Reads an eventfd's or timerfd's counter so it stops being readable. */
+static void drain_counter(int fd)
+{
+	uint64_t n;
+
+	(void)!read(fd, &n, sizeof(n));
+}
+
+static void on_stop(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	(void)loop;
+	(void)events;
+	(void)opaque;
+	drain_counter(fd);
+}
 
 struct loop *loop_new(void)
 {
@@ -26,19 +60,28 @@ struct loop *loop_new(void)
 
 	if (!loop)
 		return NULL;
+	loop->stop_fd = -1;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (loop->epfd < 0) {
-		free(loop);
-		return NULL;
-	}
+	if (loop->epfd < 0)
+		goto out_free;
+	loop->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->stop_fd < 0 || loop_add(loop, loop->stop_fd, EPOLLIN, on_stop, NULL) < 0)
+		goto out_free;
 	return loop;
+
+out_free:
+	loop_free(loop);
+	return NULL;
 }
 
 void loop_free(struct loop *loop)
 {
 	if (!loop)
 		return;
-	close(loop->epfd);
+	if (loop->stop_fd >= 0)
+		close(loop->stop_fd);
+	if (loop->epfd >= 0)
+		close(loop->epfd);
 	free(loop->handlers);
 	free(loop);
 }
@@ -123,17 +166,123 @@ int loop_poll(struct loop *loop, int timeout_ms)
 
 int loop_run(struct loop *loop)
 {
-	loop->stop = false;
 	while (!loop->stop) {
 		int ret = loop_poll(loop, -1);
 
 		if (ret < 0)
 			return ret;
 	}
+	loop->stop = false;
 	return 0;
 }
 
 void loop_stop(struct loop *loop)
 {
+	uint64_t one = 1;
+
 	loop->stop = true;
+	(void)!write(loop->stop_fd, &one, sizeof(one));
+}
+
+/* --- timers ------------------------------------------------------------------ */
+
+static void on_timer(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct loop_timer *t = opaque;
+
+	(void)events;
+	drain_counter(fd);
+	t->fn(loop, t, t->opaque);
+}
+
+struct loop_timer *loop_timer_new(struct loop *loop, loop_timer_fn fn, void *opaque)
+{
+	struct loop_timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	*t = (struct loop_timer){ loop, -1, fn, opaque };
+	t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (t->fd < 0 || loop_add(loop, t->fd, EPOLLIN, on_timer, t) < 0) {
+		if (t->fd >= 0)
+			close(t->fd);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static struct timespec ms_ts(unsigned int ms)
+{
+	return (struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+}
+
+int loop_timer_arm(struct loop_timer *t, unsigned int ms, unsigned int interval_ms)
+{
+	struct itimerspec its = { .it_interval = ms_ts(interval_ms), .it_value = ms_ts(ms) };
+
+	if (ms == 0)
+		its.it_value.tv_nsec = 1;   /* an all-zero value would disarm it */
+	return timerfd_settime(t->fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+void loop_timer_disarm(struct loop_timer *t)
+{
+	struct itimerspec none = { 0 };
+
+	timerfd_settime(t->fd, 0, &none, NULL);
+}
+
+void loop_timer_free(struct loop_timer *t)
+{
+	if (!t)
+		return;
+	loop_del(t->loop, t->fd);
+	close(t->fd);
+	free(t);
+}
+
+/* --- wakeups ------------------------------------------------------------------ */
+
+static void on_wakeup(struct loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct loop_wakeup *w = opaque;
+
+	(void)events;
+	drain_counter(fd);
+	w->fn(loop, w->opaque);
+}
+
+struct loop_wakeup *loop_wakeup_new(struct loop *loop, loop_wakeup_fn fn, void *opaque)
+{
+	struct loop_wakeup *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	*w = (struct loop_wakeup){ loop, -1, fn, opaque };
+	w->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->fd < 0 || loop_add(loop, w->fd, EPOLLIN, on_wakeup, w) < 0) {
+		if (w->fd >= 0)
+			close(w->fd);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void loop_wake(struct loop_wakeup *w)
+{
+	uint64_t one = 1;
+
+	/* Only an eventfd at its maximum count refuses a write, and it is readable then. */
+	(void)!write(w->fd, &one, sizeof(one));
+}
+
+void loop_wakeup_free(struct loop_wakeup *w)
+{
+	if (!w)
+		return;
+	loop_del(w->loop, w->fd);
+	close(w->fd);
+	free(w);
 }

@@ -3,11 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "virtio_gpu.h"
+#include "errf.h"
 
 int screen_vnc_password(const char *path, char out[VNC_PASSWORD_MAX + 1], char *err,
 			size_t errlen)
@@ -60,6 +61,12 @@ int screen_vnc_password(const char *path, char out[VNC_PASSWORD_MAX + 1], char *
 	return 0;
 }
 
+struct screen_vnc {
+	struct vnc *vnc;
+	struct display *display;
+	int slot;
+};
+
 static void on_resized(void *opaque, const struct framebuffer *fb)
 {
 	vnc_resize(opaque, fb);
@@ -70,20 +77,20 @@ static void on_damaged(void *opaque, const struct framebuffer *fb, const struct 
 	vnc_update(opaque, fb, r);
 }
 
-static void on_cursor(void *opaque, const struct gpu_cursor *c, bool new_image)
+static void on_cursor(void *opaque, const struct fb_cursor *c, bool new_image)
 {
 	if (new_image)
 		vnc_set_cursor(opaque, c->pixels, c->width, c->height, c->hot_x, c->hot_y);
 	vnc_move_cursor(opaque, c->x, c->y, c->visible);
 }
 
-struct vnc *screen_start_vnc(struct virtio_dev *gpu, const struct vmm_config *cfg,
-			     const struct vnc_input *input, char *err, size_t errlen)
+struct screen_vnc *screen_vnc_start(struct display *d, const struct vmm_config *cfg,
+				    const struct vnc_input *input, char *err, size_t errlen)
 {
 	char password[VNC_PASSWORD_MAX + 1], view[VNC_PASSWORD_MAX + 1];
 	struct vnc_options o = { .addr = cfg->vnc_addr, .port = cfg->vnc_port,
 				 .password = password, .view_only = cfg->vnc_view_only };
-	struct vnc *v;
+	struct screen_vnc *s;
 
 	if (screen_vnc_password(cfg->vnc_password_file, password, err, errlen) < 0)
 		return NULL;
@@ -94,12 +101,40 @@ struct vnc *screen_start_vnc(struct virtio_dev *gpu, const struct vmm_config *cf
 		}
 		o.view_password = view;
 	}
-	v = vnc_new(gpu_framebuffer(gpu), &o, input, err, errlen);
+	s = calloc(1, sizeof(*s));
+	/* Before the loop runs, so the framebuffer is ours to read. */
+	if (s)
+		s->vnc = vnc_new(display_fb(d), &o, input, err, errlen);
+	else
+		errf(err, errlen, "out of memory");
 	explicit_bzero(password, sizeof(password));
 	explicit_bzero(view, sizeof(view));
-	if (!v)
+	if (!s || !s->vnc) {
+		free(s);
 		return NULL;
-	gpu_set_listener(gpu, &(struct gpu_listener){ .resized = on_resized, .damaged = on_damaged,
-						      .cursor = on_cursor, .opaque = v });
-	return v;
+	}
+	s->display = d;
+	s->slot = display_attach(d, &(struct display_consumer){ .resized = on_resized,
+		.damaged = on_damaged, .cursor = on_cursor, .opaque = s->vnc });
+	if (s->slot < 0) {
+		errf(err, errlen, "vnc: the screen has no room for another consumer");
+		vnc_free(s->vnc);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct vnc *screen_vnc_server(struct screen_vnc *s)
+{
+	return s ? s->vnc : NULL;
+}
+
+void screen_vnc_stop(struct screen_vnc *s)
+{
+	if (!s)
+		return;
+	display_detach(s->display, s->slot);
+	vnc_free(s->vnc);
+	free(s);
 }

@@ -1,7 +1,8 @@
 /*
- * The sandbox's screen as cubicle-vmm assembles it: the virtio-gpu device,
- * the VNC server that follows its framebuffer and cursor, and the VNC
- * password read from (or first written to) the file the caller names.
+ * The sandbox's VNC server as cubicle-vmm assembles it: a consumer of the
+ * screen's display (display/display.h) that follows its framebuffer and
+ * cursor, with the VNC password read from (or first written to) the file
+ * the caller names.
  */
 #ifndef CUBICLE_SCREEN_H
 #define CUBICLE_SCREEN_H
@@ -9,7 +10,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "virtio_dev.h"
+#include "display.h"
 #include "vnc.h"
 
 /*
@@ -20,11 +21,19 @@
 int screen_vnc_password(const char *path, char out[VNC_PASSWORD_MAX + 1], char *err,
 			size_t errlen);
 
+struct screen_vnc;
+
 /*
- * Starts VNC for gpu as cfg says (cfg->vnc_addr set) and makes it follow the
- * device. input may be NULL. NULL with a reason in err.
+ * Starts VNC for display d as cfg says (cfg->vnc_addr set) and attaches it
+ * as a consumer. input may be NULL. NULL with a reason in err.
  */
-struct vnc *screen_start_vnc(struct virtio_dev *gpu, const struct vmm_config *cfg,
-			     const struct vnc_input *input, char *err, size_t errlen);
+struct screen_vnc *screen_vnc_start(struct display *d, const struct vmm_config *cfg,
+				    const struct vnc_input *input, char *err, size_t errlen);
+
+/* The server itself (its port, its viewers). */
+struct vnc *screen_vnc_server(struct screen_vnc *s);
+
+/* Detaches from the display and stops the server; accepts NULL. */
+void screen_vnc_stop(struct screen_vnc *s);
 
 #endif

@@ -68,16 +68,13 @@ struct resource {
 
 struct gpu {
 	struct virtio_dev *dev;
-	struct framebuffer *fb;
+	struct display *disp;       /* the screen: framebuffer, cursor, consumers */
 	_Atomic uint64_t mode;      /* the mode we offer: width << 32 | height */
 	uint64_t mem_cap;
 	struct resource *res[MAX_RESOURCES];
 	unsigned int nres;
 	uint32_t scanout_res;       /* 0: disabled */
 	struct rect scanout_rect;
-	struct gpu_cursor cursor;
-	struct gpu_listener listener;
-	_Atomic uint64_t scanout_wh;
 	struct gpu_stats stats;
 	struct vq_elem elem;
 	const struct guest_mem *mem;   /* of the queue being served */
@@ -429,6 +426,7 @@ static uint32_t cmd_set_scanout(struct gpu *g, const struct vq_elem *e)
 		uint32_t scanout, id;
 	} req;
 	struct resource *res;
+	const struct framebuffer *fb;
 
 	if (!read_req(e, 0, &req, sizeof(req)))
 		return RESP_ERR_INVALID_PARAMETER;
@@ -436,7 +434,7 @@ static uint32_t cmd_set_scanout(struct gpu *g, const struct vq_elem *e)
 		return RESP_ERR_INVALID_SCANOUT_ID;
 	if (req.id == 0) {          /* disable */
 		g->scanout_res = 0;
-		g->scanout_wh = 0;
+		display_set_scanout(g->disp, 0, 0);
 		return RESP_OK_NODATA;
 	}
 	res = res_find(g, req.id);
@@ -444,15 +442,13 @@ static uint32_t cmd_set_scanout(struct gpu *g, const struct vq_elem *e)
 		return RESP_ERR_INVALID_RESOURCE_ID;
 	if (req.r.w == 0 || req.r.h == 0 || !rect_inside(&req.r, res->width, res->height))
 		return RESP_ERR_INVALID_PARAMETER;
-	if (req.r.w != g->fb->width || req.r.h != g->fb->height) {
-		if (fb_resize(g->fb, req.r.w, req.r.h) < 0)
-			return RESP_ERR_OUT_OF_MEMORY;
-		if (g->listener.resized)
-			g->listener.resized(g->listener.opaque, g->fb);
-	}
+	fb = display_fb(g->disp);
+	if ((req.r.w != fb->width || req.r.h != fb->height) &&
+	    display_resize(g->disp, req.r.w, req.r.h) < 0)
+		return RESP_ERR_OUT_OF_MEMORY;
 	g->scanout_res = req.id;
 	g->scanout_rect = req.r;
-	g->scanout_wh = (uint64_t)req.r.w << 32 | req.r.h;
+	display_set_scanout(g->disp, req.r.w, req.r.h);
 	return RESP_OK_NODATA;
 }
 
@@ -460,6 +456,7 @@ static uint32_t cmd_set_scanout(struct gpu *g, const struct vq_elem *e)
 static void present(struct gpu *g, const struct resource *res, struct rect r)
 {
 	const struct rect *s = &g->scanout_rect;
+	struct framebuffer *fb = display_fb(g->disp);
 	int pos[3];
 
 	/* Intersect with the scanned-out part of the resource. */
@@ -470,9 +467,10 @@ static void present(struct gpu *g, const struct resource *res, struct rect r)
 	if (x1 <= x0 || y1 <= y0)
 		return;
 	format_bgr(res->format, pos);
+	display_lock(g->disp);
 	for (uint32_t y = y0; y < y1; y++) {
 		const uint8_t *src = res->image + ((uint64_t)y * res->width + x0) * 4;
-		uint8_t *dst = g->fb->pixels + (uint64_t)(y - s->y) * g->fb->stride + (uint64_t)(x0 - s->x) * 4;
+		uint8_t *dst = fb->pixels + (uint64_t)(y - s->y) * fb->stride + (uint64_t)(x0 - s->x) * 4;
 
 		if (pos[0] == 0 && pos[1] == 1 && pos[2] == 2) {
 			memcpy(dst, src, (x1 - x0) * 4);
@@ -487,9 +485,9 @@ static void present(struct gpu *g, const struct resource *res, struct rect r)
 	}
 	struct fb_rect d = { x0 - s->x, y0 - s->y, (uint32_t)(x1 - x0), (uint32_t)(y1 - y0) };
 
-	fb_damage(g->fb, &d);
-	if (g->listener.damaged)
-		g->listener.damaged(g->listener.opaque, g->fb, &d);
+	fb_damage(fb, &d);
+	display_unlock(g->disp);
+	display_damaged(g->disp, &d);
 }
 
 static uint32_t cmd_flush(struct gpu *g, const struct vq_elem *e)
@@ -522,37 +520,37 @@ static uint32_t cmd_cursor(struct gpu *g, const struct vq_elem *e, uint32_t type
 		uint32_t scanout, x, y, pad;
 		uint32_t id, hot_x, hot_y, pad2;
 	} req;
-	struct gpu_cursor *c = &g->cursor;
-	struct resource *res;
+	struct fb_cursor *c = display_cursor_state(g->disp);
+	struct resource *res = NULL;
+	bool image;
 
 	if (!read_req(e, 0, &req, sizeof(req)) || req.scanout != 0)
 		return RESP_ERR_INVALID_PARAMETER;
+	image = type == CMD_UPDATE_CURSOR && req.id != 0;
+	if (image) {
+		res = res_find(g, req.id);
+		if (!res || res->width > CURSOR_DIM || res->height > CURSOR_DIM)
+			return RESP_ERR_INVALID_RESOURCE_ID;
+	}
+	display_lock(g->disp);
+	if (image) {
+		memcpy(c->pixels, res->image, (size_t)res->width * res->height * 4);
+		c->width = res->width;
+		c->height = res->height;
+		c->hot_x = req.hot_x < res->width ? req.hot_x : 0;
+		c->hot_y = req.hot_y < res->height ? req.hot_y : 0;
+		c->visible = true;
+	} else if (type == CMD_UPDATE_CURSOR) {
+		c->visible = false;
+	}
 	/*
 	 * Linux sends where the image's top left goes (the plane's crtc_x, which
 	 * may be negative) and the hot spot apart; the pointer is at their sum.
 	 */
 	c->x = req.x + c->hot_x;
 	c->y = req.y + c->hot_y;
-	if (type == CMD_MOVE_CURSOR || req.id == 0) {
-		if (type == CMD_UPDATE_CURSOR)
-			c->visible = false;
-		if (g->listener.cursor)
-			g->listener.cursor(g->listener.opaque, c, false);
-		return RESP_OK_NODATA;
-	}
-	res = res_find(g, req.id);
-	if (!res || res->width > CURSOR_DIM || res->height > CURSOR_DIM)
-		return RESP_ERR_INVALID_RESOURCE_ID;
-	memcpy(c->pixels, res->image, (size_t)res->width * res->height * 4);
-	c->width = res->width;
-	c->height = res->height;
-	c->hot_x = req.hot_x < res->width ? req.hot_x : 0;
-	c->hot_y = req.hot_y < res->height ? req.hot_y : 0;
-	c->x = req.x + c->hot_x;
-	c->y = req.y + c->hot_y;
-	c->visible = true;
-	if (g->listener.cursor)
-		g->listener.cursor(g->listener.opaque, c, true);
+	display_unlock(g->disp);
+	display_cursor_changed(g->disp, image);
 	return RESP_OK_NODATA;
 }
 
@@ -635,8 +633,10 @@ static void gpu_reset(struct virtio_dev *dev)
 	while (g->nres)
 		res_free(g, g->res[0]);
 	g->scanout_res = 0;
-	g->scanout_wh = 0;
-	g->cursor.visible = false;
+	display_set_scanout(g->disp, 0, 0);
+	display_lock(g->disp);
+	display_cursor_state(g->disp)->visible = false;
+	display_unlock(g->disp);
 }
 
 static void gpu_free(struct virtio_dev *dev)
@@ -646,7 +646,7 @@ static void gpu_free(struct virtio_dev *dev)
 	if (!g)
 		return;
 	gpu_reset(dev);
-	fb_free(g->fb);
+	display_free(g->disp);
 	free(g);
 }
 
@@ -671,7 +671,7 @@ struct virtio_dev *gpu_new(uint32_t width, uint32_t height, uint64_t mem_cap)
 		return NULL;
 	dev = calloc(1, sizeof(*dev));
 	g = calloc(1, sizeof(*g));
-	if (!dev || !g || !(g->fb = fb_new(width, height))) {
+	if (!dev || !g || !(g->disp = display_new(width, height))) {
 		free(dev);
 		free(g);
 		return NULL;
@@ -682,13 +682,6 @@ struct virtio_dev *gpu_new(uint32_t width, uint32_t height, uint64_t mem_cap)
 	dev->ops = &gpu_ops;
 	dev->priv = g;
 	return dev;
-}
-
-void gpu_set_listener(struct virtio_dev *dev, const struct gpu_listener *l)
-{
-	struct gpu *g = dev->priv;
-
-	g->listener = l ? *l : (struct gpu_listener){ 0 };
 }
 
 int gpu_set_mode(struct virtio_dev *dev, uint32_t width, uint32_t height)
@@ -712,17 +705,17 @@ void gpu_mode(const struct virtio_dev *dev, uint32_t *width, uint32_t *height)
 
 uint64_t gpu_scanout_size(const struct virtio_dev *dev)
 {
-	return ((const struct gpu *)dev->priv)->scanout_wh;
+	return display_scanout(((const struct gpu *)dev->priv)->disp);
+}
+
+struct display *gpu_display(struct virtio_dev *dev)
+{
+	return ((struct gpu *)dev->priv)->disp;
 }
 
 struct framebuffer *gpu_framebuffer(struct virtio_dev *dev)
 {
-	return ((struct gpu *)dev->priv)->fb;
-}
-
-const struct gpu_cursor *gpu_cursor(const struct virtio_dev *dev)
-{
-	return &((const struct gpu *)dev->priv)->cursor;
+	return display_fb(((struct gpu *)dev->priv)->disp);
 }
 
 struct gpu_stats gpu_stats(const struct virtio_dev *dev)

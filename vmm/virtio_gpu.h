@@ -1,8 +1,9 @@
 /*
- * virtio-gpu, 2D (virtio 1.2 §5.7): the guest's scanout lands in a
- * struct framebuffer that the device host owns; cursor image and position
- * are kept beside it. Every id, rectangle, offset and length from the guest
- * is checked; host memory for resources is capped per device.
+ * virtio-gpu, 2D (virtio 1.2 §5.7): the guest's scanout and cursor land in
+ * a struct display (display/display.h) that the device owns and that its
+ * consumers (VNC, screenshots) follow. Every id, rectangle, offset and
+ * length from the guest is checked; host memory for resources is capped
+ * per device.
  */
 #ifndef CUBICLE_VIRTIO_GPU_H
 #define CUBICLE_VIRTIO_GPU_H
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "display.h"
 #include "framebuffer.h"
 #include "virtio_dev.h"
 
@@ -17,14 +19,6 @@
 #define GPU_DEFAULT_WIDTH 1280
 #define GPU_DEFAULT_HEIGHT 800
 #define GPU_DEFAULT_MEM_CAP (256ull << 20)
-
-struct gpu_cursor {
-	bool visible;
-	uint32_t x, y;              /* position of the hot spot on the screen */
-	uint32_t hot_x, hot_y;
-	uint32_t width, height;     /* 0 when no image */
-	uint8_t pixels[64 * 64 * 4];/* B, G, R, A */
-};
 
 struct gpu_stats {
 	uint64_t commands;
@@ -40,19 +34,8 @@ struct gpu_stats {
  */
 struct virtio_dev *gpu_new(uint32_t width, uint32_t height, uint64_t mem_cap);
 
-/*
- * Who hears of screen changes (the VNC server), on the device loop's thread:
- * a new scanout size, a flushed rectangle, the cursor (new_image: its shape
- * changed, else it moved or was hidden). Any member may be NULL.
- */
-struct gpu_listener {
-	void (*resized)(void *opaque, const struct framebuffer *fb);
-	void (*damaged)(void *opaque, const struct framebuffer *fb, const struct fb_rect *r);
-	void (*cursor)(void *opaque, const struct gpu_cursor *c, bool new_image);
-	void *opaque;
-};
-
-void gpu_set_listener(struct virtio_dev *dev, const struct gpu_listener *l);
+/* The screen the device draws into; consumers attach there. Never NULL. */
+struct display *gpu_display(struct virtio_dev *dev);
 
 /*
  * The mode the display info and EDID offer from now on (a resize: the guest
@@ -69,9 +52,8 @@ void gpu_mode(const struct virtio_dev *dev, uint32_t *width, uint32_t *height);
  */
 uint64_t gpu_scanout_size(const struct virtio_dev *dev);
 
-/* The screen the guest scans out (never NULL) and the cursor. */
+/* The framebuffer itself, for the device loop's thread only (never NULL). */
 struct framebuffer *gpu_framebuffer(struct virtio_dev *dev);
-const struct gpu_cursor *gpu_cursor(const struct virtio_dev *dev);
 struct gpu_stats gpu_stats(const struct virtio_dev *dev);
 
 #endif

@@ -5,9 +5,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 /* virtio 1.2 §5.8.2: what the driver selects in config space. */
 enum {
@@ -31,9 +32,11 @@ struct input {
 	enum input_kind kind;
 	struct virtio_dev *dev;
 	struct loop *loop;
-	int wake_fd;                /* other threads' sends wake the loop */
+	struct loop_wakeup *wake;   /* other threads' sends wake the loop (none without one) */
 	uint8_t select, subsel;     /* what the driver looks at in config space */
-	pthread_mutex_t lock;       /* the queue and the stats */
+	pthread_mutex_t lock;       /* the queue, the stats and the change count */
+	pthread_cond_t changed;     /* events reached the guest, LEDs changed, a reset */
+	uint64_t changes;
 	unsigned int head, count;
 	struct input_ev queue[INPUT_QUEUE_MAX];
 	struct input_stats st;
@@ -159,6 +162,13 @@ static int input_set_config(struct virtio_dev *dev, uint32_t off, const void *bu
 	return 0;
 }
 
+/* With the lock held: something a waiter may wait for happened. */
+static void changed_locked(struct input *in)
+{
+	in->changes++;
+	pthread_cond_broadcast(&in->changed);
+}
+
 /* On the loop: moves waiting events into the guest's buffers, one per buffer. */
 static void flush(struct input *in)
 {
@@ -186,6 +196,8 @@ static void flush(struct input *in)
 		in->st.delivered++;
 		pushed = true;
 	}
+	if (pushed)
+		changed_locked(in);
 	pthread_mutex_unlock(&in->lock);
 	if (pushed)
 		vdev_notify(in->dev, EVENTQ);
@@ -223,6 +235,7 @@ static void read_status(struct input *in)
 				in->st.leds |= 1u << code;
 			else
 				in->st.leds &= ~(1u << code);
+			changed_locked(in);
 			pthread_mutex_unlock(&in->lock);
 		}
 		vq_push(vq, in->elem.head, 0);
@@ -242,14 +255,11 @@ static void input_queue_notify(struct virtio_dev *dev, unsigned int q)
 		read_status(dev->priv);
 }
 
-static void on_wake(struct loop *loop, int fd, uint32_t events, void *opaque)
+static void on_wake(struct loop *loop, void *opaque)
 {
 	struct input *in = opaque;
-	uint64_t n;
 
 	(void)loop;
-	(void)events;
-	(void)!read(fd, &n, sizeof(n));
 	if (in->dev->vqs && !in->dev->needs_reset)
 		flush(in);
 }
@@ -263,6 +273,7 @@ static void input_reset(struct virtio_dev *dev)
 	in->st.discarded += in->count;
 	in->head = in->count = 0;
 	in->st.leds = 0;
+	changed_locked(in);
 	pthread_mutex_unlock(&in->lock);
 	in->select = in->subsel = 0;
 }
@@ -273,38 +284,27 @@ static void input_free(struct virtio_dev *dev)
 
 	if (!in)
 		return;
-	if (in->wake_fd >= 0) {
-		if (in->loop)
-			loop_del(in->loop, in->wake_fd);
-		close(in->wake_fd);
-	}
+	loop_wakeup_free(in->wake);
+	pthread_cond_destroy(&in->changed);
 	pthread_mutex_destroy(&in->lock);
 	free(in);
 }
 
-static const struct virtio_dev_ops keyboard_ops = {
-	.name = "virtio-input keyboard",
-	.device_id = VIRTIO_ID_INPUT,
-	.num_queues = 2,
-	.config_size = CONFIG_SIZE,
-	.get_config = input_get_config,
-	.set_config = input_set_config,
-	.queue_notify = input_queue_notify,
-	.reset = input_reset,
-	.free = input_free,
-};
+/* The two kinds differ only in their name (and in what input_kind() says). */
+#define INPUT_OPS(dev_name) {                                  \
+		.name = dev_name,                              \
+		.device_id = VIRTIO_ID_INPUT,                  \
+		.num_queues = 2,                               \
+		.config_size = CONFIG_SIZE,                    \
+		.get_config = input_get_config,                \
+		.set_config = input_set_config,                \
+		.queue_notify = input_queue_notify,            \
+		.reset = input_reset,                          \
+		.free = input_free,                            \
+	}
 
-static const struct virtio_dev_ops tablet_ops = {
-	.name = "virtio-input tablet",
-	.device_id = VIRTIO_ID_INPUT,
-	.num_queues = 2,
-	.config_size = CONFIG_SIZE,
-	.get_config = input_get_config,
-	.set_config = input_set_config,
-	.queue_notify = input_queue_notify,
-	.reset = input_reset,
-	.free = input_free,
-};
+static const struct virtio_dev_ops keyboard_ops = INPUT_OPS("virtio-input keyboard");
+static const struct virtio_dev_ops tablet_ops = INPUT_OPS("virtio-input tablet");
 
 struct virtio_dev *input_new(enum input_kind kind, struct loop *loop)
 {
@@ -316,14 +316,10 @@ struct virtio_dev *input_new(enum input_kind kind, struct loop *loop)
 	in->kind = kind;
 	in->dev = dev;
 	in->loop = loop;
-	in->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (in->wake_fd < 0)
+	if (loop && !(in->wake = loop_wakeup_new(loop, on_wake, in)))
 		goto out_free;
-	if (loop && loop_add(loop, in->wake_fd, EPOLLIN, on_wake, in) < 0) {
-		close(in->wake_fd);
-		goto out_free;
-	}
 	pthread_mutex_init(&in->lock, NULL);
+	clk_cond_init(&in->changed);
 	dev->ops = kind == INPUT_KEYBOARD ? &keyboard_ops : &tablet_ops;
 	dev->priv = in;
 	return dev;
@@ -337,7 +333,6 @@ out_free:
 int input_send(struct virtio_dev *dev, const struct input_ev *ev, unsigned int n)
 {
 	struct input *in = dev->priv;
-	uint64_t one = 1;
 
 	if (n > INPUT_QUEUE_MAX)
 		return -EINVAL;
@@ -351,7 +346,8 @@ int input_send(struct virtio_dev *dev, const struct input_ev *ev, unsigned int n
 		in->queue[(in->head + in->count + i) % INPUT_QUEUE_MAX] = ev[i];
 	in->count += n;
 	pthread_mutex_unlock(&in->lock);
-	(void)!write(in->wake_fd, &one, sizeof(one));
+	if (in->wake)
+		loop_wake(in->wake);
 	return 0;
 }
 
@@ -382,4 +378,35 @@ struct input_stats input_stats(struct virtio_dev *dev)
 	st.queued = in->count;
 	pthread_mutex_unlock(&in->lock);
 	return st;
+}
+
+enum input_kind input_kind(const struct virtio_dev *dev)
+{
+	return ((const struct input *)dev->priv)->kind;
+}
+
+uint64_t input_changes(struct virtio_dev *dev)
+{
+	struct input *in = dev->priv;
+	uint64_t n;
+
+	pthread_mutex_lock(&in->lock);
+	n = in->changes;
+	pthread_mutex_unlock(&in->lock);
+	return n;
+}
+
+uint64_t input_wait(struct virtio_dev *dev, uint64_t seen, int timeout_ms)
+{
+	struct input *in = dev->priv;
+	struct timespec until = clk_mono_after(timeout_ms);
+	uint64_t n;
+
+	pthread_mutex_lock(&in->lock);
+	while (in->changes == seen &&
+	       pthread_cond_timedwait(&in->changed, &in->lock, &until) != ETIMEDOUT)
+		;
+	n = in->changes;
+	pthread_mutex_unlock(&in->lock);
+	return n;
 }

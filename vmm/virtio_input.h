@@ -64,6 +64,18 @@ bool input_active(struct virtio_dev *dev);
 
 struct input_stats input_stats(struct virtio_dev *dev);
 
+enum input_kind input_kind(const struct virtio_dev *dev);
+
+/*
+ * A count of changes that only grows: events reached the guest, the LEDs
+ * changed, the driver reset the device. A thread that waits for one of
+ * those reads the count, checks, then input_wait()s. Safe from any thread
+ * but the loop's (which makes the changes).
+ */
+uint64_t input_changes(struct virtio_dev *dev);
+/* Waits until the count passes seen or timeout_ms passes; the count then. */
+uint64_t input_wait(struct virtio_dev *dev, uint64_t seen, int timeout_ms);
+
 /*
  * The tablet value for screen pixel px (0 ≤ px < size): the middle of the
  * pixel's share of the axis, so that any rounding the guest does lands on px.

@@ -11,6 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "errf.h"
+#include "usock.h"
+
 /* virtio 1.2 §5.10.6 */
 #define Q_RX 0
 #define Q_TX 1
@@ -43,6 +47,7 @@ struct pkt_hdr {
 #define CTRL_QUEUE 1024
 #define LOCAL_PORT_BASE (1u << 30)
 #define HANDSHAKE_MAX 32        /* "CONNECT 4294967295\n" fits */
+#define HANDSHAKE_MS 10000      /* for a host program to send its CONNECT line */
 
 enum conn_state {
 	C_HANDSHAKE,    /* host program: waiting for its CONNECT line */
@@ -72,6 +77,7 @@ struct conn {
 	uint32_t events;
 	char line[HANDSHAKE_MAX + 1];
 	uint32_t line_len;
+	int64_t since_ms;           /* when it connected (monotonic) */
 	uint8_t *buf;               /* ring of BUF_ALLOC bytes, made when first needed */
 	uint32_t buf_head, buf_len;
 };
@@ -90,6 +96,8 @@ struct vsock {
 	uint64_t cid;
 	struct conn *conns[MAX_CONNS];
 	unsigned int nconns;
+	struct loop_timer *sweep;   /* ends handshakes that never finish */
+	bool sweeping;
 	unsigned int cursor;        /* round robin over connections with data */
 	struct ctrl ctrlq[CTRL_QUEUE];
 	unsigned int cq_head, cq_len;
@@ -194,11 +202,14 @@ static struct conn *conn_new(struct vsock *vs, int fd, enum conn_state state)
 		return NULL;
 	c->fd = fd;
 	c->state = state;
+	c->since_ms = clk_mono_ms();
 	c->events = state == C_HANDSHAKE ? EPOLLIN : 0;
 	if (loop_add(vs->loop, fd, c->events, on_conn, vs) < 0) {
 		free(c);
 		return NULL;
 	}
+	if (state == C_HANDSHAKE && !vs->sweeping)
+		vs->sweeping = loop_timer_arm(vs->sweep, 1000, 1000) == 0;
 	vs->conns[vs->nconns++] = c;
 	vs->stats.connections++;
 	vs->stats.open = vs->nconns;
@@ -420,6 +431,39 @@ static void on_conn(struct loop *loop, int fd, uint32_t events, void *opaque)
 	rx_flush(vs);
 }
 
+/*
+ * Once a second while host programs are in their handshake: one that has
+ * not sent its CONNECT line within HANDSHAKE_MS is told so and closed, so
+ * that idle connections cannot hold the device's slots.
+ */
+static void on_sweep(struct loop *loop, struct loop_timer *t, void *opaque)
+{
+	struct vsock *vs = opaque;
+	int64_t now = clk_mono_ms();
+	bool waiting = false;
+
+	(void)loop;
+	for (unsigned int i = 0; i < vs->nconns;) {
+		struct conn *c = vs->conns[i];
+
+		if (c->state != C_HANDSHAKE) {
+			i++;
+			continue;
+		}
+		if (now - c->since_ms < HANDSHAKE_MS) {
+			waiting = true;
+			i++;
+			continue;
+		}
+		(void)!send(c->fd, "ERR timed out\n", 14, MSG_NOSIGNAL | MSG_DONTWAIT);
+		conn_close(vs, c);      /* the last one moves into slot i */
+	}
+	if (!waiting) {
+		loop_timer_disarm(t);
+		vs->sweeping = false;
+	}
+}
+
 static void on_listen(struct loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct vsock *vs = opaque;
@@ -440,17 +484,16 @@ static void on_listen(struct loop *loop, int fd, uint32_t events, void *opaque)
 /* Answers a REQUEST from the guest by connecting to PATH_<port>. */
 static void guest_connect(struct vsock *vs, const struct pkt_hdr *h)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct conn *c;
 	int fd;
 
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", vs->path, h->dst_port) >=
-	    (int)sizeof(sa.sun_path))
+	if (snprintf(path, sizeof(path), "%s_%u", vs->path, h->dst_port) >= (int)sizeof(path))
 		goto out_refuse;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = usock_connect(path, SOCK_NONBLOCK);
 	if (fd < 0)
 		goto out_refuse;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || !(c = conn_new(vs, fd, C_OPEN))) {
+	if (!(c = conn_new(vs, fd, C_OPEN))) {
 		close(fd);
 		goto out_refuse;
 	}
@@ -757,6 +800,7 @@ static void vsock_free(struct virtio_dev *dev)
 	if (!vs)
 		return;
 	close_all(vs);
+	loop_timer_free(vs->sweep);
 	if (vs->listen_fd >= 0) {
 		loop_del(vs->loop, vs->listen_fd);
 		close(vs->listen_fd);
@@ -779,31 +823,17 @@ static const struct virtio_dev_ops vsock_ops = {
 
 static int listen_on(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
 	/* Room for the longest "_<port>" a guest connection appends. */
-	if (strlen(path) + 11 >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "--vsock '%s': path too long for a unix socket", path);
+	if (strlen(path) + 11 >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		errf(err, errlen, "--vsock '%s': path too long for a unix socket", path);
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = usock_listen(path, 128, SOCK_NONBLOCK);
 	if (fd < 0)
-		goto out_err;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		goto out_err;
-	}
+		errf(err, errlen, "--vsock '%s': %s", path, strerror(-fd));
 	return fd;
-
-out_err:
-	snprintf(err, errlen, "--vsock '%s': %s", path, strerror(errno));
-	return -1;
 }
 
 struct virtio_dev *vsock_new(struct loop *loop, const char *path, uint64_t guest_cid,
@@ -820,6 +850,11 @@ struct virtio_dev *vsock_new(struct loop *loop, const char *path, uint64_t guest
 	vs->cid = guest_cid;
 	vs->dev = dev;
 	vs->next_port = LOCAL_PORT_BASE;
+	vs->sweep = loop_timer_new(loop, on_sweep, vs);
+	if (!vs->sweep) {
+		errf(err, errlen, "--vsock '%s': no timer: %s", path, strerror(errno));
+		goto out_free;
+	}
 	vs->listen_fd = listen_on(path, err, errlen);
 	if (vs->listen_fd < 0)
 		goto out_free;
@@ -834,8 +869,10 @@ struct virtio_dev *vsock_new(struct loop *loop, const char *path, uint64_t guest
 	return dev;
 
 out_free:
-	if (vs)
+	if (vs) {
+		loop_timer_free(vs->sweep);
 		free(vs->path);
+	}
 	free(vs);
 	free(dev);
 	return NULL;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "clock.h"
 
 void activity_init(struct activity *a)
 {
@@ -57,7 +57,7 @@ static void copy_cut(char *dst, size_t cap, const char *src)
 void activity_add(struct activity *a, const char *what, const char *summary,
 		  unsigned int status, const char *error, unsigned int ms)
 {
-	int64_t now = api_wall_ms();
+	int64_t now = clk_wall_ms();
 	struct activity_entry *e;
 
 	pthread_mutex_lock(&a->lock);

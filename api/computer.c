@@ -3,14 +3,15 @@
  * and OpenAI (computer_use_preview and the batched `actions`), taken as the
  * models write them and answered as the models expect, so that an agent
  * loop passes a tool call straight through. Each becomes a batch of our own
- * actions (docs/control-protocol.md), then a screenshot.
+ * actions (docs/control-protocol.md) that answers with its screenshot: one
+ * round trip to the sandbox's monitor per tool call.
  *
  * A model works on a screen of the size it was told (display_width,
- * display_height in the query; the real size when absent). A point it names
- * is a pixel of a screenshot of that size; it maps to the middle of that
- * pixel's share of the real screen, so that what the model points at is
- * what it clicks, and the pointer's real position maps back to the same
- * declared pixel.
+ * display_height in the query; the real size when absent). Its points are
+ * pixels of a screenshot of that size, and they go to the monitor as they
+ * are, with that size as the batch's coordinate space: the monitor alone
+ * maps them to the screen (vmm/space.c), the same way for every route, and
+ * answers the cursor and screenshots in the same space.
  */
 #include <errno.h>
 #include <math.h>
@@ -19,87 +20,69 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "routes.h"
+#include "screen.h"
+#include "vmctl.h"
 
 #define OPENAI_WAIT_MS 1000         /* OpenAI's wait names no duration */
 #define OPENAI_SCROLL_STEP 100      /* pixels of scroll_x/scroll_y per wheel step */
 #define MAX_SECONDS 60.0            /* hold_key and wait: the monitor's limit */
 
-struct screen {
-	uint32_t rw, rh;            /* the real screen */
-	uint32_t dw, dh;            /* as the model was told */
-};
-
-/* The real size (display op) and the declared one; false when answered. */
-static bool get_screen(struct api_req *r, struct screen *s)
+/* A query value that must be a whole number (up to 2^32 - 1); false if it is not one. */
+static bool query_uint(const char *s, uint32_t *out)
 {
-	struct json_object *req = json_object_new_object(), *ans;
-	const char *w = api_arg(r, "display_width"), *h = api_arg(r, "display_height");
+	unsigned long long v;
 	char *end;
 
-	json_object_object_add(req, "op", json_object_new_string("display"));
-	ans = api_control(r, req, NULL, NULL, 10000);
-	if (!ans)
+	if (!s || *s < '0' || *s > '9')
 		return false;
-	s->rw = (uint32_t)json_object_get_int(json_object_object_get(ans, "width"));
-	s->rh = (uint32_t)json_object_get_int(json_object_object_get(ans, "height"));
-	json_object_put(ans);
-	s->dw = s->rw;
-	s->dh = s->rh;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/*
+ * The screen the model was told of, as the batch's coordinate space
+ * (zeroed: the real one); false when answered. Its range and aspect are
+ * the monitor's to check.
+ */
+static bool model_space(struct api_req *r, struct vmctl_space *s)
+{
+	const char *w = api_arg(r, "display_width"), *h = api_arg(r, "display_height");
+
+	*s = (struct vmctl_space){ 0 };
 	if (!w && !h)
 		return true;
-	if (!w || !h || (s->dw = (uint32_t)strtoul(w, &end, 10), *end) ||
-	    (s->dh = (uint32_t)strtoul(h, &end, 10), *end) || s->dw < 16 || s->dh < 16 ||
-	    s->dw > 8192 || s->dh > 8192) {
+	if (!query_uint(w, &s->width) || !query_uint(h, &s->height) || !s->width || !s->height) {
 		api_reply_error(r, 400, "invalid_request", "display_width and display_height: want "
-				"both, 16..8192");
-		return false;
-	}
-	/* Screenshots keep the screen's aspect: a declared size must too (to a pixel). */
-	if (llabs((long long)s->dw * s->rh - (long long)s->dh * s->rw) > (long long)s->rw) {
-		api_reply_error(r, 400, "invalid_request", "display %ux%u does not keep the "
-				"screen's aspect (%ux%u)", s->dw, s->dh, s->rw, s->rh);
+				"both, whole numbers");
 		return false;
 	}
 	return true;
 }
 
-/* Declared pixel d of dn to the middle of its share of the real rn. */
-static uint32_t to_real(uint32_t d, uint32_t dn, uint32_t rn)
+/* A point's x and y (whole numbers >= 0, on the model's screen) into our action a; false when answered. */
+static bool add_point(struct api_req *r, struct json_object *xo, struct json_object *yo,
+		      const char *what, struct json_object *a)
 {
-	return (uint32_t)(((2ull * d + 1) * rn) / (2ull * dn));
-}
-
-static uint32_t to_declared(uint32_t x, uint32_t rn, uint32_t dn)
-{
-	return (uint32_t)(((2ull * x + 1) * dn) / (2ull * rn));
-}
-
-/* A point [x, y] (Anthropic) or x, y (OpenAI) on the declared screen; false when answered. */
-static bool declared_point(struct api_req *r, const struct screen *s, struct json_object *xo,
-			   struct json_object *yo, const char *what, uint32_t *x, uint32_t *y)
-{
-	int64_t vx = json_object_get_int64(xo), vy = json_object_get_int64(yo);
-
-	if (!json_object_is_type(xo, json_type_int) || !json_object_is_type(yo, json_type_int)) {
-		api_reply_error(r, 400, "invalid_request", "%s: want whole numbers", what);
+	if (!json_object_is_type(xo, json_type_int) || !json_object_is_type(yo, json_type_int) ||
+	    json_object_get_int64(xo) < 0 || json_object_get_int64(yo) < 0) {
+		api_reply_error(r, 400, "invalid_request", "%s: want whole numbers from 0", what);
 		return false;
 	}
-	if (vx < 0 || vy < 0 || vx >= s->dw || vy >= s->dh) {
-		api_reply_error(r, 400, "invalid_request", "%s (%lld, %lld) is off the %ux%u screen",
-				what, (long long)vx, (long long)vy, s->dw, s->dh);
-		return false;
-	}
-	*x = to_real((uint32_t)vx, s->dw, s->rw);
-	*y = to_real((uint32_t)vy, s->dh, s->rh);
+	json_object_object_add(a, "x", json_object_get(xo));
+	json_object_object_add(a, "y", json_object_get(yo));
 	return true;
 }
 
 /* Anthropic's "coordinate": [x, y]; absent is fine unless needed. */
-static bool coordinate(struct api_req *r, const struct screen *s, struct json_object *body,
-		       const char *key, bool needed, struct json_object *action)
+static bool coordinate(struct api_req *r, struct json_object *body, const char *key, bool needed,
+		       struct json_object *action)
 {
 	struct json_object *c;
-	uint32_t x, y;
 
 	if (!json_object_object_get_ex(body, key, &c) || json_object_is_type(c, json_type_null)) {
 		if (needed)
@@ -110,28 +93,17 @@ static bool coordinate(struct api_req *r, const struct screen *s, struct json_ob
 		api_reply_error(r, 400, "invalid_request", "%s: want [x, y]", key);
 		return false;
 	}
-	if (!declared_point(r, s, json_object_array_get_idx(c, 0), json_object_array_get_idx(c, 1),
-			    key, &x, &y))
-		return false;
-	json_object_object_add(action, "x", json_object_new_int((int)x));
-	json_object_object_add(action, "y", json_object_new_int((int)y));
-	return true;
+	return add_point(r, json_object_array_get_idx(c, 0), json_object_array_get_idx(c, 1), key,
+			 action);
 }
 
+/* A new action of our own, {"type": type}. */
 static struct json_object *action_of(const char *type)
 {
 	struct json_object *a = json_object_new_object();
 
 	json_object_object_add(a, "type", json_object_new_string(type));
 	return a;
-}
-
-static const char *text_of(struct json_object *body, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(body, key, &v) && json_object_is_type(v, json_type_string) ?
-	       json_object_get_string(v) : NULL;
 }
 
 /* Seconds (a number 0..MAX_SECONDS) as ms; false when answered. */
@@ -150,94 +122,79 @@ static bool seconds(struct api_req *r, struct json_object *body, const char *key
 	return true;
 }
 
-/* Runs our batch list (taken); false when answered. */
-static bool run(struct api_req *r, struct json_object *list)
+/*
+ * Runs our batch list (taken) in the model's space s, and takes the
+ * screenshot how asks for once it is done (how NULL: none), in one round
+ * trip; a list with nothing to do is just the screenshot. The answer into
+ * *ans (results, shot); false when answered.
+ */
+static bool run(struct api_req *r, const struct vmctl_space *s, struct json_object *list,
+		const struct vmctl_shot *how, struct vmctl_batch_answer *ans)
 {
-	struct json_object *req, *ans;
+	struct vmctl_batch batch = { .actions = list, .space = *s, .shot = how };
+	struct vmctl_error err;
+	int ret;
 
-	if (!json_object_array_length(list)) {
-		json_object_put(list);
-		return true;
-	}
-	req = json_object_new_object();
-	json_object_object_add(req, "op", json_object_new_string("actions"));
-	json_object_object_add(req, "actions", list);
-	ans = api_control(r, req, NULL, NULL, ACTIONS_WAIT_MS);
-	json_object_put(ans);
-	return ans != NULL;
+	*ans = (struct vmctl_batch_answer){ NULL };
+	if (json_object_array_length(list))
+		ret = vmctl_actions(r->sb->control, &batch, ans, &err, API_ACTIONS_WAIT_MS);
+	else
+		ret = how ? vmctl_screenshot(r->sb->control, s, how, &ans->shot, &err,
+					     API_CONTROL_WAIT_MS) : 0;
+	json_object_put(list);
+	if (ret)
+		api_control_failed(r, ret, &err);
+	return ret == 0;
 }
 
-/* A PNG of the declared size, or of region (real pixels, full size); NULL when answered. */
-static struct json_object *screenshot(struct api_req *r, const struct screen *s,
-				      struct json_object *region)
+/* The screenshot a model gets back: a PNG of its screen's size. */
+static struct vmctl_shot model_shot(const struct vmctl_space *s)
 {
-	struct json_object *how = json_object_new_object(), *shot;
-
-	json_object_object_add(how, "format", json_object_new_string("png"));
-	if (region)
-		json_object_object_add(how, "region", region);
-	else if (s->dw != s->rw)
-		json_object_object_add(how, "width", json_object_new_int((int)s->dw));
-	shot = api_screenshot_json(r, how);
-	json_object_put(how);
-	return shot;
-}
-
-/* A whole number in 0..max from v, or -1. */
-static int64_t corner(struct json_object *v, uint32_t max)
-{
-	int64_t n = json_object_get_int64(v);
-
-	return json_object_is_type(v, json_type_int) && n >= 0 && n <= max ? n : -1;
+	return (struct vmctl_shot){ .format = VMCTL_PNG, .width = s->width };
 }
 
 /*
  * Anthropic's zoom region [x0, y0, x1, y1]: the corners of a box on the
- * declared screen, x1 and y1 past its last pixel (as a crop box is; [0, 0,
- * W, H] is the whole screen), as real [x, y, w, h]; NULL when answered.
+ * model's screen, x1 and y1 past its last pixel (as a crop box is; [0, 0,
+ * W, H] is the whole screen), taken at the screen's full size; the monitor
+ * checks the box against the screen. false when answered.
  */
-static struct json_object *zoom_region(struct api_req *r, const struct screen *s,
-				       struct json_object *body)
+static bool zoom_box(struct api_req *r, struct json_object *body, struct vmctl_box *out)
 {
-	struct json_object *reg, *out;
-	int64_t c[4];
-	uint32_t x0, y0, x1, y1;
+	struct json_object *reg;
+	uint32_t c[4];
 
 	if (!json_object_object_get_ex(body, "region", &reg) ||
-	    !json_object_is_type(reg, json_type_array) || json_object_array_length(reg) != 4) {
-		api_reply_error(r, 400, "invalid_request", "region: want [x0, y0, x1, y1]");
-		return NULL;
+	    !json_object_is_type(reg, json_type_array) || json_object_array_length(reg) != 4)
+		goto bad;
+	for (size_t i = 0; i < 4; i++) {
+		struct json_object *v = json_object_array_get_idx(reg, i);
+		int64_t n = json_object_get_int64(v);
+
+		if (!json_object_is_type(v, json_type_int) || n < 0 || n > 8192)
+			goto bad;
+		c[i] = (uint32_t)n;
 	}
-	for (size_t i = 0; i < 4; i++)
-		c[i] = corner(json_object_array_get_idx(reg, i), i % 2 ? s->dh : s->dw);
-	if (c[0] < 0 || c[1] < 0 || c[2] < 0 || c[3] < 0 || c[2] <= c[0] || c[3] <= c[1]) {
-		api_reply_error(r, 400, "invalid_request", "region: want whole numbers with "
-				"0 <= x0 < x1 <= %u and 0 <= y0 < y1 <= %u", s->dw, s->dh);
-		return NULL;
-	}
-	/* Corners scale by the ratio; the box keeps at least one real pixel. */
-	x0 = (uint32_t)((uint64_t)c[0] * s->rw / s->dw);
-	y0 = (uint32_t)((uint64_t)c[1] * s->rh / s->dh);
-	x1 = (uint32_t)(((uint64_t)c[2] * s->rw + s->dw - 1) / s->dw);
-	y1 = (uint32_t)(((uint64_t)c[3] * s->rh + s->dh - 1) / s->dh);
-	out = json_object_new_array();
-	json_object_array_add(out, json_object_new_int((int)x0));
-	json_object_array_add(out, json_object_new_int((int)y0));
-	json_object_array_add(out, json_object_new_int((int)(x1 > x0 ? x1 - x0 : 1)));
-	json_object_array_add(out, json_object_new_int((int)(y1 > y0 ? y1 - y0 : 1)));
-	return out;
+	if (c[2] <= c[0] || c[3] <= c[1])
+		goto bad;
+	*out = (struct vmctl_box){ c[0], c[1], c[2], c[3] };
+	return true;
+bad:
+	api_reply_error(r, 400, "invalid_request", "region: want [x0, y0, x1, y1], whole numbers "
+			"with x0 < x1 and y0 < y1");
+	return false;
 }
 
 /* Adds the Anthropic action in body to list; false when answered. */
-static bool anthropic_action(struct api_req *r, const struct screen *s, struct json_object *body,
-			     const char *act, struct json_object *list)
+static bool anthropic_action(struct api_req *r, struct json_object *body, const char *act,
+			     struct json_object *list)
 {
 	static const struct { const char *name, *button; int count; } clicks[] = {
 		{ "left_click", "left", 1 }, { "right_click", "right", 1 },
 		{ "middle_click", "middle", 1 }, { "double_click", "left", 2 },
 		{ "triple_click", "left", 3 },
 	};
-	const char *text = text_of(body, "text");
+	const char *text = api_str_field(body, "text");
 	struct json_object *a = NULL, *v;
 	int ms;
 
@@ -249,7 +206,7 @@ static bool anthropic_action(struct api_req *r, const struct screen *s, struct j
 		json_object_object_add(a, "count", json_object_new_int(clicks[i].count));
 		if (text && *text)
 			json_object_object_add(a, "modifiers", json_object_new_string(text));
-		if (!coordinate(r, s, body, "coordinate", false, a))
+		if (!coordinate(r, body, "coordinate", false, a))
 			goto fail;
 		json_object_array_add(list, a);
 		return true;
@@ -276,15 +233,15 @@ static bool anthropic_action(struct api_req *r, const struct screen *s, struct j
 		json_object_array_add(list, a);
 	} else if (!strcmp(act, "mouse_move")) {
 		a = action_of("move");
-		if (!coordinate(r, s, body, "coordinate", true, a))
+		if (!coordinate(r, body, "coordinate", true, a))
 			goto fail;
 		json_object_array_add(list, a);
 	} else if (!strcmp(act, "left_click_drag")) {
 		struct json_object *from = json_object_new_object(), *to = json_object_new_object();
 		struct json_object *path, *p0, *p1;
 
-		if (!coordinate(r, s, body, "start_coordinate", true, from) ||
-		    !coordinate(r, s, body, "coordinate", true, to)) {
+		if (!coordinate(r, body, "start_coordinate", true, from) ||
+		    !coordinate(r, body, "coordinate", true, to)) {
 			json_object_put(from);
 			json_object_put(to);
 			return false;
@@ -305,11 +262,11 @@ static bool anthropic_action(struct api_req *r, const struct screen *s, struct j
 		json_object_array_add(list, a);
 	} else if (!strcmp(act, "left_mouse_down") || !strcmp(act, "left_mouse_up")) {
 		a = action_of(act[11] == 'd' ? "down" : "up");
-		if (!coordinate(r, s, body, "coordinate", false, a))
+		if (!coordinate(r, body, "coordinate", false, a))
 			goto fail;
 		json_object_array_add(list, a);
 	} else if (!strcmp(act, "scroll")) {
-		const char *dir = text_of(body, "scroll_direction");
+		const char *dir = api_str_field(body, "scroll_direction");
 		int64_t amount = 1;
 
 		a = action_of("scroll");
@@ -325,7 +282,7 @@ static bool anthropic_action(struct api_req *r, const struct screen *s, struct j
 			api_reply_error(r, 400, "invalid_request", "scroll_amount: want 0..100");
 			goto fail;
 		}
-		if (!coordinate(r, s, body, "coordinate", false, a))
+		if (!coordinate(r, body, "coordinate", false, a))
 			goto fail;
 		json_object_object_add(a, "direction", json_object_new_string(dir));
 		json_object_object_add(a, "amount", json_object_new_int((int)amount));
@@ -358,16 +315,21 @@ fail:
 	return false;
 }
 
-/* {"type":"image","source":{"type":"base64","media_type":"image/png","data":...}} */
-static struct json_object *image_block(struct json_object *shot)
+/* {"type":"image","source":{"type":"base64","media_type":"image/png","data":...}}; NULL when answered. */
+static struct json_object *image_block(struct api_req *r, const struct vmctl_image *img)
 {
-	struct json_object *b = json_object_new_object(), *src = json_object_new_object();
+	struct json_object *shot = api_image_json(r, img), *b, *src;
 
+	if (!shot)
+		return NULL;
+	b = json_object_new_object();
+	src = json_object_new_object();
 	json_object_object_add(src, "type", json_object_new_string("base64"));
 	json_object_object_add(src, "media_type", json_object_new_string("image/png"));
 	json_object_object_add(src, "data", json_object_get(json_object_object_get(shot, "data")));
 	json_object_object_add(b, "type", json_object_new_string("image"));
 	json_object_object_add(b, "source", src);
+	json_object_put(shot);
 	return b;
 }
 
@@ -389,70 +351,80 @@ static void note_call(struct api_req *r, const char *what, struct json_object *b
 	api_note(r, what, "%s", text);
 }
 
-void api_computer_anthropic(struct api_req *r)
+/* cursor_position's text block, X=..,Y=.. on the model's screen; NULL when answered. */
+static struct json_object *cursor_block(struct api_req *r, const struct vmctl_space *s)
 {
-	struct json_object *body = api_body_object(r), *list, *content, *out, *shot, *region = NULL;
+	struct json_object *list = json_object_new_array(), *res, *t;
+	struct vmctl_batch_answer ans;
+	char text[64];
+
+	json_object_array_add(list, action_of("cursor"));
+	if (!run(r, s, list, NULL, &ans))
+		return NULL;
+	/* The monitor answers in the batch's space: the model's. */
+	res = json_object_array_get_idx(ans.results, 0);
+	snprintf(text, sizeof(text), "X=%d,Y=%d",
+		 json_object_get_int(json_object_object_get(res, "x")),
+		 json_object_get_int(json_object_object_get(res, "y")));
+	vmctl_batch_answer_free(&ans);
+	t = json_object_new_object();
+	json_object_object_add(t, "type", json_object_new_string("text"));
+	json_object_object_add(t, "text", json_object_new_string(text));
+	return t;
+}
+
+/*
+ * The tool result's block for Anthropic's action act in body: a screenshot
+ * after it (of the zoom's box at full size for zoom), or the cursor's text;
+ * NULL when answered.
+ */
+static struct json_object *anthropic_block(struct api_req *r, const struct vmctl_space *s,
+					   struct json_object *body, const char *act)
+{
+	struct json_object *list = json_object_new_array(), *block;
+	struct vmctl_shot how = model_shot(s);
+	struct vmctl_batch_answer ans;
+
+	if (!strcmp(act, "cursor_position")) {
+		json_object_put(list);
+		return cursor_block(r, s);
+	}
+	if (!strcmp(act, "zoom")) {
+		how.width = 0;
+		if (!zoom_box(r, body, &how.box)) {
+			json_object_put(list);
+			return NULL;
+		}
+	} else if (!anthropic_action(r, body, act, list)) {
+		json_object_put(list);
+		return NULL;
+	}
+	if (!run(r, s, list, &how, &ans))
+		return NULL;
+	block = image_block(r, &ans.shot);
+	vmctl_batch_answer_free(&ans);
+	return block;
+}
+
+/* POST .../computer/anthropic: one tool call, answered as the tool result's content. */
+static void anthropic_call(struct api_req *r)
+{
+	struct json_object *body = api_body_object(r), *block, *content, *out;
 	const char *act;
-	struct screen s;
+	struct vmctl_space s;
 
 	if (!body)
 		return;
 	note_call(r, "anthropic", body, "action");
-	act = text_of(body, "action");
+	act = api_str_field(body, "action");
 	if (!act) {
 		api_reply_error(r, 400, "invalid_request", "action: want the tool's action name");
 		goto out;
 	}
-	if (!get_screen(r, &s))
+	if (!model_space(r, &s) || !(block = anthropic_block(r, &s, body, act)))
 		goto out;
 	content = json_object_new_array();
-	if (!strcmp(act, "cursor_position")) {
-		struct json_object *req = json_object_new_object(), *ans, *t;
-		char text[64];
-
-		json_object_object_add(req, "op", json_object_new_string("cursor"));
-		ans = api_control(r, req, NULL, NULL, 10000);
-		if (!ans) {
-			json_object_put(content);
-			goto out;
-		}
-		snprintf(text, sizeof(text), "X=%u,Y=%u",
-			 to_declared((uint32_t)json_object_get_int(json_object_object_get(ans, "x")),
-				     s.rw, s.dw),
-			 to_declared((uint32_t)json_object_get_int(json_object_object_get(ans, "y")),
-				     s.rh, s.dh));
-		json_object_put(ans);
-		t = json_object_new_object();
-		json_object_object_add(t, "type", json_object_new_string("text"));
-		json_object_object_add(t, "text", json_object_new_string(text));
-		json_object_array_add(content, t);
-	} else {
-		if (!strcmp(act, "zoom")) {
-			region = zoom_region(r, &s, body);
-			if (!region) {
-				json_object_put(content);
-				goto out;
-			}
-		} else {
-			list = json_object_new_array();
-			if (!anthropic_action(r, &s, body, act, list)) {
-				json_object_put(list);
-				json_object_put(content);
-				goto out;
-			}
-			if (!run(r, list)) {
-				json_object_put(content);
-				goto out;
-			}
-		}
-		shot = screenshot(r, &s, region);
-		if (!shot) {
-			json_object_put(content);
-			goto out;
-		}
-		json_object_array_add(content, image_block(shot));
-		json_object_put(shot);
-	}
+	json_object_array_add(content, block);
 	out = json_object_new_object();
 	json_object_object_add(out, "content", content);
 	api_reply_json(r, 200, out);
@@ -461,28 +433,21 @@ out:
 }
 
 /* OpenAI's x, y of action o into our action a; false when answered. */
-static bool openai_point(struct api_req *r, const struct screen *s, struct json_object *o,
-			 struct json_object *a)
+static bool openai_point(struct api_req *r, struct json_object *o, struct json_object *a)
 {
 	struct json_object *x, *y;
-	uint32_t rx, ry;
 
 	if (!json_object_object_get_ex(o, "x", &x) || !json_object_object_get_ex(o, "y", &y)) {
 		api_reply_error(r, 400, "invalid_request", "want x and y");
 		return false;
 	}
-	if (!declared_point(r, s, x, y, "x, y", &rx, &ry))
-		return false;
-	json_object_object_add(a, "x", json_object_new_int((int)rx));
-	json_object_object_add(a, "y", json_object_new_int((int)ry));
-	return true;
+	return add_point(r, x, y, "x, y", a);
 }
 
 /* Adds OpenAI action o to list; false when answered. */
-static bool openai_action(struct api_req *r, const struct screen *s, struct json_object *o,
-			  struct json_object *list)
+static bool openai_action(struct api_req *r, struct json_object *o, struct json_object *list)
 {
-	const char *type = text_of(o, "type"), *button;
+	const char *type = api_str_field(o, "type"), *button;
 	struct json_object *a = NULL, *v;
 
 	if (!type) {
@@ -490,7 +455,7 @@ static bool openai_action(struct api_req *r, const struct screen *s, struct json
 		return false;
 	}
 	if (!strcmp(type, "click") || !strcmp(type, "double_click")) {
-		button = text_of(o, "button") ?: "left";
+		button = api_str_field(o, "button") ?: "left";
 		if (!strcmp(button, "wheel"))
 			button = "middle";
 		if (strcmp(button, "left") && strcmp(button, "right") && strcmp(button, "middle") &&
@@ -502,11 +467,11 @@ static bool openai_action(struct api_req *r, const struct screen *s, struct json
 		a = action_of("click");
 		json_object_object_add(a, "button", json_object_new_string(button));
 		json_object_object_add(a, "count", json_object_new_int(type[0] == 'd' ? 2 : 1));
-		if (!openai_point(r, s, o, a))
+		if (!openai_point(r, o, a))
 			goto fail;
 	} else if (!strcmp(type, "move")) {
 		a = action_of("move");
-		if (!openai_point(r, s, o, a))
+		if (!openai_point(r, o, a))
 			goto fail;
 	} else if (!strcmp(type, "drag")) {
 		struct json_object *path, *out = json_object_new_array();
@@ -522,7 +487,7 @@ static bool openai_action(struct api_req *r, const struct screen *s, struct json
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *pt = action_of("point"), *xy;
 
-			if (!openai_point(r, s, json_object_array_get_idx(path, i), pt)) {
+			if (!openai_point(r, json_object_array_get_idx(path, i), pt)) {
 				json_object_put(pt);
 				json_object_put(out);
 				return false;
@@ -543,18 +508,18 @@ static bool openai_action(struct api_req *r, const struct screen *s, struct json
 		a = action_of("key");
 		json_object_object_add(a, "keys", json_object_get(v));
 	} else if (!strcmp(type, "type")) {
-		if (!text_of(o, "text")) {
+		if (!api_str_field(o, "text")) {
 			api_reply_error(r, 400, "invalid_request", "text: want a string");
 			return false;
 		}
 		a = action_of("type");
-		json_object_object_add(a, "text", json_object_new_string(text_of(o, "text")));
+		json_object_object_add(a, "text", json_object_new_string(api_str_field(o, "text")));
 	} else if (!strcmp(type, "scroll")) {
 		static const char *const dirs[2][2] = { { "left", "right" }, { "up", "down" } };
 		static const char *const keys[2] = { "scroll_x", "scroll_y" };
 		struct json_object *at = action_of("move");
 
-		if (!openai_point(r, s, o, at)) {
+		if (!openai_point(r, o, at)) {
 			json_object_put(at);
 			return false;
 		}
@@ -594,18 +559,22 @@ fail:
 	return false;
 }
 
-void api_computer_openai(struct api_req *r)
+/* POST .../computer/openai: one action or {"actions": [...]}, answered as a computer_call_output. */
+static void openai_call(struct api_req *r)
 {
 	struct json_object *body = api_body_object(r), *list, *actions, *shot, *out;
-	struct screen s;
+	struct vmctl_batch_answer ans;
+	struct vmctl_space s;
+	struct vmctl_shot how;
 	char *url;
 	size_t n;
 
 	if (!body)
 		return;
 	note_call(r, "openai", body, "type");
-	if (!get_screen(r, &s))
+	if (!model_space(r, &s))
 		goto out;
+	how = model_shot(&s);
 	list = json_object_new_array();
 	if (json_object_object_get_ex(body, "actions", &actions)) {
 		n = json_object_is_type(actions, json_type_array) ? json_object_array_length(actions) : 0;
@@ -615,18 +584,19 @@ void api_computer_openai(struct api_req *r)
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (!openai_action(r, &s, json_object_array_get_idx(actions, i), list)) {
+			if (!openai_action(r, json_object_array_get_idx(actions, i), list)) {
 				json_object_put(list);
 				goto out;
 			}
 		}
-	} else if (!openai_action(r, &s, body, list)) {
+	} else if (!openai_action(r, body, list)) {
 		json_object_put(list);
 		goto out;
 	}
-	if (!run(r, list))
+	if (!run(r, &s, list, &how, &ans))
 		goto out;
-	shot = screenshot(r, &s, NULL);
+	shot = api_image_json(r, &ans.shot);
+	vmctl_batch_answer_free(&ans);
 	if (!shot)
 		goto out;
 	n = (size_t)json_object_get_string_len(json_object_object_get(shot, "data"));
@@ -647,3 +617,12 @@ void api_computer_openai(struct api_req *r)
 out:
 	json_object_put(body);
 }
+
+static const struct api_route rows[] = {
+	{ "POST", "sandboxes/{id}/computer/anthropic", ROUTE_SANDBOX, anthropic_call, NULL,
+	  NULL, NULL },
+	{ "POST", "sandboxes/{id}/computer/openai", ROUTE_SANDBOX, openai_call, NULL, NULL,
+	  NULL },
+};
+
+const struct api_routes api_computer_routes = { rows, sizeof(rows) / sizeof(rows[0]) };

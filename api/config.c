@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "errf.h"
 
 void api_config_defaults(struct api_config *c, const char *self_exe)
 {
@@ -81,11 +81,9 @@ static int get_uint(struct json_object *v, const char *key, uint64_t max, uint64
 	int64_t n;
 
 	if (!json_object_is_type(v, json_type_int) || (n = json_object_get_int64(v)) < 0 ||
-	    (uint64_t)n > max) {
-		api_errf(err, errlen, "\"%s\": want a whole number 0..%llu", key,
-			(unsigned long long)max);
-		return -EINVAL;
-	}
+	    (uint64_t)n > max)
+		return errf(err, errlen, "\"%s\": want a whole number 0..%llu", key,
+			    (unsigned long long)max);
 	*out = (uint64_t)n;
 	return 0;
 }
@@ -95,10 +93,8 @@ static int get_str(struct json_object *v, const char *key, char *out, size_t cap
 {
 	const char *s = json_object_get_string(v);
 
-	if (!json_object_is_type(v, json_type_string) || !*s || strlen(s) >= cap) {
-		api_errf(err, errlen, "\"%s\": want a string of 1..%zu characters", key, cap - 1);
-		return -EINVAL;
-	}
+	if (!json_object_is_type(v, json_type_string) || !*s || strlen(s) >= cap)
+		return errf(err, errlen, "\"%s\": want a string of 1..%zu characters", key, cap - 1);
 	strcpy(out, s);
 	return 0;
 }
@@ -137,7 +133,7 @@ static int load_key(struct api_config *c, const char *key, struct json_object *v
 		{ "web_dir", offsetof(struct api_config, web_dir), PATH_MAX },
 	};
 	char buf[API_NAME_MAX];
-	uint64_t n;
+	uint64_t n = 0;
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		if (strcmp(key, nums[i].name))
@@ -158,19 +154,16 @@ static int load_key(struct api_config *c, const char *key, struct json_object *v
 			return -EINVAL;
 		if (api_config_listen(c, buf) == 0)
 			return 0;
-		api_errf(err, errlen, "\"listen\": want ADDR:PORT with an IPv4 address");
-		return -EINVAL;
+		return errf(err, errlen, "\"listen\": want ADDR:PORT with an IPv4 address");
 	}
 	if (!strcmp(key, "resolution")) {
 		if (get_str(v, key, buf, sizeof(buf), err, errlen))
 			return -EINVAL;
 		if (api_parse_resolution(buf, &c->width, &c->height))
 			return 0;
-		api_errf(err, errlen, "\"resolution\": want WxH within 64x64..8192x8192");
-		return -EINVAL;
+		return errf(err, errlen, "\"resolution\": want WxH within 64x64..8192x8192");
 	}
-	api_errf(err, errlen, "unknown key \"%.64s\"", key);
-	return -EINVAL;
+	return errf(err, errlen, "unknown key \"%.64s\"", key);
 }
 
 int api_config_load(struct api_config *c, const char *path, char *err, size_t errlen)
@@ -180,18 +173,18 @@ int api_config_load(struct api_config *c, const char *path, char *err, size_t er
 	int ret = 0;
 
 	if (!root) {
-		api_errf(err, errlen, "config %s: %s", path, json_util_get_last_err() ?: "unreadable");
+		errf(err, errlen, "config %s: %s", path, json_util_get_last_err() ?: "unreadable");
 		err[strcspn(err, "\n")] = '\0';
 		return -EINVAL;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
-		api_errf(err, errlen, "config %s: want a JSON object", path);
+		errf(err, errlen, "config %s: want a JSON object", path);
 		json_object_put(root);
 		return -EINVAL;
 	}
 	json_object_object_foreach(root, key, v) {
 		if (load_key(c, key, v, why, sizeof(why))) {
-			api_errf(err, errlen, "config %s: %s", path, why);
+			errf(err, errlen, "config %s: %s", path, why);
 			ret = -EINVAL;
 			break;
 		}
@@ -205,19 +198,19 @@ int api_config_load(struct api_config *c, const char *path, char *err, size_t er
 bool api_config_check(const struct api_config *c, char *err, size_t errlen)
 {
 	if (c->vcpus < 1 || c->vcpus > c->max_vcpus)
-		api_errf(err, errlen, "vcpus %u: want 1..max_vcpus (%u)", c->vcpus, c->max_vcpus);
+		errf(err, errlen, "vcpus %u: want 1..max_vcpus (%u)", c->vcpus, c->max_vcpus);
 	else if (c->memory_mib < 64 || c->memory_mib > c->max_memory_mib)
-		api_errf(err, errlen, "memory_mib %u: want 64..max_memory_mib (%u)", c->memory_mib,
+		errf(err, errlen, "memory_mib %u: want 64..max_memory_mib (%u)", c->memory_mib,
 			c->max_memory_mib);
 	else if (c->timeout_s < 1 || c->timeout_s > c->max_timeout_s)
-		api_errf(err, errlen, "timeout_s %u: want 1..max_timeout_s (%u)", c->timeout_s,
+		errf(err, errlen, "timeout_s %u: want 1..max_timeout_s (%u)", c->timeout_s,
 			c->max_timeout_s);
 	else if (c->max_sandboxes < 1)
-		api_errf(err, errlen, "max_sandboxes: want at least 1");
+		errf(err, errlen, "max_sandboxes: want at least 1");
 	else if (c->boot_timeout_s < 1)
-		api_errf(err, errlen, "boot_timeout_s: want at least 1");
+		errf(err, errlen, "boot_timeout_s: want at least 1");
 	else if (c->max_body < 4096)
-		api_errf(err, errlen, "max_body: want at least 4096");
+		errf(err, errlen, "max_body: want at least 4096");
 	else
 		return true;
 	return false;

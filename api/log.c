@@ -1,21 +1,24 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+
+#include "clock.h"
 
 void api_log(const char *level, const char *fmt, ...)
 {
 	char line[2048], stamp[32];
-	struct timespec ts;
+	int64_t now = clk_wall_ms();
+	time_t secs = (time_t)(now / 1000);
 	struct tm tm;
 	va_list ap;
 	int n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&secs, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "time=%s.%03ldZ level=%s ", stamp, ts.tv_nsec / 1000000,
+	n = snprintf(line, sizeof(line), "time=%s.%03dZ level=%s ", stamp, (int)(now % 1000),
 		     level);
 	va_start(ap, fmt);
 	if (n > 0 && (size_t)n < sizeof(line))
@@ -23,15 +26,6 @@ void api_log(const char *level, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line, so that lines from threads never interleave. */
 	fprintf(stderr, "%s\n", line);
-}
-
-void api_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 const char *api_log_str(char *buf, size_t len, const char *s)
@@ -49,22 +43,4 @@ const char *api_log_str(char *buf, size_t len, const char *s)
 	buf[n++] = '"';
 	buf[n] = '\0';
 	return buf;
-}
-
-static int64_t clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t api_mono_ms(void)
-{
-	return clock_ms(CLOCK_MONOTONIC);
-}
-
-int64_t api_wall_ms(void)
-{
-	return clock_ms(CLOCK_REALTIME);
 }

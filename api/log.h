@@ -8,19 +8,11 @@
 #define CUBICLE_API_LOG_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /* Writes one line: time, level, then fmt's key=value pairs. Thread-safe. */
 void api_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A one-line reason, printf-style, into err (errlen bytes). */
-void api_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* s as a logfmt value ("..." with \" and \\ escaped, control characters as ?) in buf. */
 const char *api_log_str(char *buf, size_t len, const char *s);
-
-/* Milliseconds: monotonic (for deadlines and waits), and since the epoch. */
-int64_t api_mono_ms(void);
-int64_t api_wall_ms(void);
 
 #endif

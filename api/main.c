@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "routes.h"
 #include "sandbox.h"
 #include "server.h"
 #include "web.h"
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 	const char *qemu = NULL, *data = NULL, *web = NULL;
 	static struct api_config cfg;
 	char self[PATH_MAX], err[1024], key[256], path[PATH_MAX + 32];
+	struct api_routes *routes;
 	struct sandboxes *t;
 	struct api_server *srv;
 	sigset_t mask;
@@ -194,15 +196,22 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	routes = api_routes_new();
+	if (!routes) {
+		fprintf(stderr, "cubicled: out of memory\n");
+		return 1;
+	}
 	t = sandboxes_new(&cfg, err, sizeof(err));
 	if (!t) {
 		fprintf(stderr, "cubicled: %s\n", err);
+		api_routes_free(routes);
 		return 1;
 	}
-	srv = api_server_start(&cfg, t, key, err, sizeof(err));
+	srv = api_server_start(&cfg, t, routes, key, err, sizeof(err));
 	if (!srv) {
 		fprintf(stderr, "cubicled: %s\n", err);
 		sandboxes_free(t);
+		api_routes_free(routes);
 		return 1;
 	}
 	cfg.listen_port = api_server_port(srv);
@@ -227,6 +236,7 @@ int main(int argc, char **argv)
 	sandboxes_shutdown(t);
 	api_server_stop(srv);
 	sandboxes_free(t);
+	api_routes_free(routes);
 	api_log("info", "msg=stopped");
 	return 0;
 }

@@ -1,11 +1,14 @@
 /*
  * cubicled's routes (docs/api.md; api/openapi.yaml describes the same):
- * one table, matched by method and path pattern, `{id}` standing for a
- * sandbox id and a last `*` for one or more segments.
+ * rows matched by method and path pattern, `{id}` standing for a sandbox
+ * id and a last `*` for one or more segments. Each resource's file declares
+ * its own rows; api_routes_new assembles them into the one table the
+ * server walks.
  */
 #ifndef CUBICLE_API_ROUTES_H
 #define CUBICLE_API_ROUTES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "server.h"
@@ -36,7 +39,25 @@ struct api_route {
 	void (*abandon)(struct api_req *r);
 };
 
-extern const struct api_route api_routes[];
-extern const size_t api_nroutes;
+/* Rows of routes. */
+struct api_routes {
+	const struct api_route *rows;
+	size_t n;
+};
+
+/* Each resource's rows. */
+extern const struct api_routes api_lifecycle_routes;   /* lifecycle.c: health, sandboxes */
+extern const struct api_routes api_screen_routes;      /* screen.c: screen and hands */
+extern const struct api_routes api_command_routes;     /* commands.c: commands, processes */
+extern const struct api_routes api_file_routes;        /* files.c */
+extern const struct api_routes api_computer_routes;    /* computer.c: the models' tools */
+extern const struct api_routes api_live_routes;        /* vncproxy.c: the live view */
+extern const struct api_routes api_web_routes;         /* web.c: the web console's files */
+
+/* The whole table (the caller's: api_routes_free), or NULL when out of memory. */
+struct api_routes *api_routes_new(void);
+
+/* Accepts NULL. */
+void api_routes_free(struct api_routes *t);
 
 #endif

@@ -1,9 +1,6 @@
 #include "sandbox.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,17 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
+#include "errf.h"
+#include "fdio.h"
 #include "log.h"
+#include "monitor.h"
 #include "vmctl.h"
 
 #define STOP_GRACE_MS 5000      /* SIGTERM, then SIGKILL after this */
@@ -42,14 +42,6 @@ struct sandboxes {
 	char kernel[PATH_MAX];
 };
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 const char *sandbox_state_name(enum sandbox_state s)
 {
 	static const char *const names[] = { "starting", "running", "stopping", "dead" };
@@ -64,114 +56,6 @@ static void poke(struct sandboxes *t)
 	if (write(t->wake, &one, sizeof(one)) < 0) {
 		/* The counter is already non-zero: the supervisor will wake. */
 	}
-}
-
-/* --- files ------------------------------------------------------------------ */
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st, (void)f;
-	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static void rm_tree(const char *dir)
-{
-	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-		api_log("warn", "msg=\"could not remove a sandbox's files\" dir=%s errno=%d", dir,
-			errno);
-}
-
-/* The first line of a file (the path files `make` writes) into buf; false if none. */
-static bool read_first_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	bool ok = f && fgets(buf, (int)len, f);
-
-	if (f)
-		fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok && *buf;
-}
-
-/* The last non-empty line of path (at most len - 1 bytes of it) into buf. */
-static void last_line(const char *path, char *buf, size_t len)
-{
-	char chunk[4096];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
-	ssize_t n;
-	char *end, *start;
-
-	buf[0] = '\0';
-	if (size <= 0)
-		goto out;
-	n = pread(fd, chunk, sizeof(chunk) - 1, size > (off_t)sizeof(chunk) - 1 ?
-		  size - (off_t)sizeof(chunk) + 1 : 0);
-	if (n <= 0)
-		goto out;
-	chunk[n] = '\0';
-	end = chunk + n;
-	while (end > chunk && (end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	start = strrchr(chunk, '\n');
-	snprintf(buf, len, "%.*s", (int)len - 1, start ? start + 1 : chunk);
-out:
-	if (fd >= 0)
-		close(fd);
-}
-
-/* The start time of pid (field 22 of /proc/PID/stat), or 0. */
-static unsigned long long start_time(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-		   "%*d %*d %llu", &t) != 1)
-		t = 0;
-	fclose(f);
-	return t;
-}
-
-/*
- * What a previous cubicled left: each DATA/sandboxes/ID holds `pid` (the
- * monitor's pid and start time); a monitor still running is killed (its
- * QEMU dies with it), then the folder goes.
- */
-static void clean_leftovers(struct sandboxes *t)
-{
-	DIR *d = opendir(t->root);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char dir[PATH_MAX + 300], path[PATH_MAX + 320], line[64];
-		unsigned long long st;
-		int pid;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", t->root, e->d_name);
-		snprintf(path, sizeof(path), "%s/pid", dir);
-		if (read_first_line(path, line, sizeof(line)) &&
-		    sscanf(line, "%d %llu", &pid, &st) == 2 && pid > 1 && start_time(pid) == st) {
-			kill(pid, SIGKILL);
-			api_log("info", "msg=\"ended a sandbox a previous cubicled left running\" "
-				"sandbox=%.32s pid=%d", e->d_name, pid);
-		} else {
-			api_log("info", "msg=\"removed a sandbox a previous cubicled left\" "
-				"sandbox=%.32s", e->d_name);
-		}
-		rm_tree(dir);
-	}
-	if (d)
-		closedir(d);
 }
 
 /* --- the table ---------------------------------------------------------------- */
@@ -245,109 +129,13 @@ enum sandbox_state sandbox_state(struct sandboxes *t, struct sandbox *sb)
 /* --- the supervisor ------------------------------------------------------------ */
 
 /*
- * Forks sb's monitor, with the lock held (the supervisor's thread, so that
- * PR_SET_PDEATHSIG outlives requests). Everything the child needs is made
- * before fork; after it, only async-signal-safe calls.
+ * Starts sb's monitor, with the lock held, on the supervisor's thread (so
+ * that PR_SET_PDEATHSIG ties it to cubicled's life, not to a request's).
  */
 static void spawn(struct sandboxes *t, struct sandbox *sb)
 {
-	const struct api_config *c = t->cfg;
-	char disk[PATH_MAX], overlay[PATH_MAX + 16], serial[PATH_MAX + 16], log[PATH_MAX + 16];
-	char pwfile[PATH_MAX + 16], viewfile[PATH_MAX + 24], mem[16], cpus[16];
-	char path[PATH_MAX + API_NAME_MAX + 16];
-	char display[32];
-	char vnc[API_NAME_MAX + 8], pidline[64];
-	const char *argv[40];
-	int argc = 0, pid, pidfd, logfd, fd, parent = getpid();
-	sigset_t none;
-
-	snprintf(path, sizeof(path), "%s/%s.path", c->guest_dir, sb->spec.template_name);
-	if (!read_first_line(path, disk, sizeof(disk))) {
-		snprintf(sb->reason, sizeof(sb->reason), "template '%s' has no image (%.150s)",
-			 sb->spec.template_name, path);
-		goto fail;
-	}
-	snprintf(overlay, sizeof(overlay), "%s/disk.qcow2", sb->dir);
-	snprintf(serial, sizeof(serial), "%s/console.log", sb->dir);
-	snprintf(log, sizeof(log), "%s/vmm.log", sb->dir);
-	snprintf(pwfile, sizeof(pwfile), "%s/vnc-password", sb->dir);
-	snprintf(viewfile, sizeof(viewfile), "%s/vnc-view-password", sb->dir);
-	snprintf(mem, sizeof(mem), "%u", sb->spec.memory_mib);
-	snprintf(cpus, sizeof(cpus), "%u", sb->spec.vcpus);
-	snprintf(display, sizeof(display), "%ux%u", sb->spec.width, sb->spec.height);
-	snprintf(vnc, sizeof(vnc), "%s:0", c->vnc_host);
-	argv[argc++] = c->vmm;
-	argv[argc++] = "--kernel", argv[argc++] = t->kernel;
-	argv[argc++] = "--disk", argv[argc++] = disk;
-	argv[argc++] = "--overlay", argv[argc++] = overlay;
-	argv[argc++] = "--memory", argv[argc++] = mem;
-	argv[argc++] = "--vcpus", argv[argc++] = cpus;
-	argv[argc++] = "--serial", argv[argc++] = serial;
-	argv[argc++] = "--display", argv[argc++] = display;
-	argv[argc++] = "--control", argv[argc++] = sb->control;
-	argv[argc++] = "--vsock", argv[argc++] = sb->vsock;
-	argv[argc++] = "--vnc", argv[argc++] = vnc;
-	argv[argc++] = "--vnc-password-file", argv[argc++] = pwfile;
-	argv[argc++] = "--vnc-view-password-file", argv[argc++] = viewfile;
-	argv[argc++] = "--keyboard-layout", argv[argc++] = sb->spec.keyboard_layout;
-	if (sb->spec.keyboard_variant[0])
-		argv[argc++] = "--keyboard-variant", argv[argc++] = sb->spec.keyboard_variant;
-	if (c->qemu[0])
-		argv[argc++] = "--qemu", argv[argc++] = c->qemu;
-	argv[argc++] = "--append", argv[argc++] = "cubicle.noshell";
-	argv[argc] = NULL;
-
-	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (logfd < 0) {
-		snprintf(sb->reason, sizeof(sb->reason), "%.180s: %s", log, strerror(errno));
-		goto fail;
-	}
-	sigemptyset(&none);
-	pid = fork();
-	if (pid == 0) {
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-		int null = open("/dev/null", O_RDONLY);
-
-		/* cubicled's blocked signals and ignored SIGPIPE are not the monitor's. */
-		sigaction(SIGPIPE, &dfl, NULL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* Dies with cubicled; a parent already gone means we must not run. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
-			_exit(127);
-		syscall(SYS_close_range, 3u, ~0u, 0u);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(logfd);
-	if (pid < 0) {
-		snprintf(sb->reason, sizeof(sb->reason), "fork: %s", strerror(errno));
-		goto fail;
-	}
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0) {
-		snprintf(sb->reason, sizeof(sb->reason), "pidfd_open: %s", strerror(errno));
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		goto fail;
-	}
-	sb->pid = pid;
-	sb->pidfd = pidfd;
-	snprintf(path, sizeof(path), "%s/pid", sb->dir);
-	snprintf(pidline, sizeof(pidline), "%d %llu\n", pid, start_time(pid));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, pidline, strlen(pidline)) != (ssize_t)strlen(pidline))
-		api_log("warn", "msg=\"could not record a monitor's pid\" sandbox=%s", sb->id);
-	if (fd >= 0)
-		close(fd);
-	api_log("info", "msg=\"monitor started\" sandbox=%s pid=%d template=%s", sb->id, pid,
-		sb->spec.template_name);
-	pthread_cond_broadcast(&t->changed);
-	return;
-fail:
-	sb->spawn_failed = true;
+	if (monitor_spawn(t->cfg, t->kernel, sb) < 0)
+		sb->spawn_failed = true;
 	pthread_cond_broadcast(&t->changed);
 }
 
@@ -362,14 +150,14 @@ static void stop(struct sandboxes *t, struct sandbox *sb)
 		sb->spawn_failed = true;
 		if (!sb->reason[0])
 			snprintf(sb->reason, sizeof(sb->reason), "it was ended while starting");
-		rm_tree(sb->dir);
+		monitor_rm_dir(sb->dir);
 		unlist(t, sb);
 		return;
 	}
 	if (sb->state == SANDBOX_STOPPING)
 		return;
 	sb->state = SANDBOX_STOPPING;
-	sb->deadline_ms = api_mono_ms() + STOP_GRACE_MS;
+	sb->deadline_ms = clk_mono_ms() + STOP_GRACE_MS;
 	kill(sb->pid, SIGTERM);
 	poke(t);
 }
@@ -377,27 +165,20 @@ static void stop(struct sandboxes *t, struct sandbox *sb)
 /* With the lock held: sb's monitor has exited (status from waitpid). */
 static void reaped(struct sandboxes *t, struct sandbox *sb, int status)
 {
-	char log[PATH_MAX + 16], line[200], q[256];
+	char q[256];
 
 	close(sb->pidfd);
 	sb->pidfd = -1;
 	sb->pid = 0;
 	if (sb->state == SANDBOX_STOPPING) {
-		rm_tree(sb->dir);
+		monitor_rm_dir(sb->dir);
 		api_log("info", "msg=\"sandbox ended\" sandbox=%s", sb->id);
 		unlist(t, sb);
 		return;
 	}
-	snprintf(log, sizeof(log), "%s/vmm.log", sb->dir);
-	last_line(log, line, sizeof(line));
-	if (WIFSIGNALED(status))
-		snprintf(sb->reason, sizeof(sb->reason), "its monitor was killed by signal %d",
-			 WTERMSIG(status));
-	else
-		snprintf(sb->reason, sizeof(sb->reason), "its monitor exited with status %d%s%s",
-			 WEXITSTATUS(status), line[0] ? ": " : "", line);
+	monitor_exit_reason(sb, status);
 	sb->state = SANDBOX_DEAD;
-	rm_tree(sb->dir);
+	monitor_rm_dir(sb->dir);
 	api_log("warn", "msg=\"sandbox died\" sandbox=%s reason=%s", sb->id,
 		api_log_str(q, sizeof(q), sb->reason));
 	pthread_cond_broadcast(&t->changed);
@@ -412,7 +193,7 @@ static void *supervise(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
-		int64_t now = api_mono_ms(), next = -1;
+		int64_t now = clk_mono_ms(), next = -1;
 		size_t n;
 		int r, pid, status;
 
@@ -426,8 +207,9 @@ static void *supervise(void *arg)
 			pfd = p ? p : pfd;
 			who = w ? w : who;
 			if (!p || !w) {
+				/* Out of memory: nothing to wait on but time; a pause, then again. */
 				pthread_mutex_unlock(&t->lock);
-				sleep_ms(100);
+				clk_pause_ms(100);
 				pthread_mutex_lock(&t->lock);
 				continue;
 			}
@@ -507,10 +289,11 @@ struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t 
 {
 	struct sandboxes *t = calloc(1, sizeof(*t));
 	char path[PATH_MAX + 16];
+	pthread_condattr_t mono;
 	sigset_t chld;
 
 	if (!t) {
-		api_errf(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	t->cfg = cfg;
@@ -518,26 +301,26 @@ struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t 
 	snprintf(t->root, sizeof(t->root), "%.*s/sandboxes", PATH_MAX - 16, cfg->data_dir);
 	/* DATA/sandboxes/ID/vsock_PORT must fit a unix socket's path. */
 	if (strlen(t->root) + 1 + SANDBOX_ID_LEN + 16 >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		api_errf(err, errlen, "data dir %s: too long a path for the sandboxes' sockets "
+		errf(err, errlen, "data dir %s: too long a path for the sandboxes' sockets "
 			"(at most %zu characters)", cfg->data_dir,
 			sizeof(((struct sockaddr_un *)0)->sun_path) - SANDBOX_ID_LEN - 28);
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/kernel.path", cfg->guest_dir);
-	if (!read_first_line(path, t->kernel, sizeof(t->kernel)) || access(t->kernel, R_OK)) {
-		api_errf(err, errlen, "no guest kernel: %s names none that can be read (make guest "
+	if (fdio_read_line(path, t->kernel, sizeof(t->kernel)) <= 0 || access(t->kernel, R_OK)) {
+		errf(err, errlen, "no guest kernel: %s names none that can be read (make guest "
 			"builds it)", path);
 		goto fail;
 	}
 	if (access(cfg->vmm, X_OK)) {
-		api_errf(err, errlen, "cubicle-vmm %s: %s", cfg->vmm, strerror(errno));
+		errf(err, errlen, "cubicle-vmm %s: %s", cfg->vmm, strerror(errno));
 		goto fail;
 	}
 	if (mkdir(t->root, 0700) < 0 && errno != EEXIST) {
-		api_errf(err, errlen, "%s: %s", t->root, strerror(errno));
+		errf(err, errlen, "%s: %s", t->root, strerror(errno));
 		goto fail;
 	}
-	clean_leftovers(t);
+	monitor_clean_leftovers(t->root);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &chld, NULL);
@@ -545,13 +328,17 @@ struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t 
 	t->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	t->sigchld = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (t->wake < 0 || t->sigchld < 0) {
-		api_errf(err, errlen, "eventfd/signalfd: %s", strerror(errno));
+		errf(err, errlen, "eventfd/signalfd: %s", strerror(errno));
 		goto fail;
 	}
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->changed, NULL);
+	/* Monotonic: wait_ready's pause between questions is a timed wait on it. */
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->changed, &mono);
+	pthread_condattr_destroy(&mono);
 	if (pthread_create(&t->supervisor, NULL, supervise, t)) {
-		api_errf(err, errlen, "no thread for the supervisor");
+		errf(err, errlen, "no thread for the supervisor");
 		pthread_mutex_destroy(&t->lock);
 		pthread_cond_destroy(&t->changed);
 		goto fail;
@@ -609,33 +396,21 @@ static int check_spec(const struct api_config *c, const struct sandbox_spec *s, 
 {
 	char path[PATH_MAX + API_NAME_MAX + 16], image[PATH_MAX];
 
-	if (!plain_name(s->template_name)) {
-		api_errf(err, errlen, "template: want a template name");
-		return -EINVAL;
-	}
+	if (!plain_name(s->template_name))
+		return errf(err, errlen, "template: want a template name");
 	snprintf(path, sizeof(path), "%s/%s.path", c->guest_dir, s->template_name);
-	if (!read_first_line(path, image, sizeof(image)) || access(image, R_OK)) {
-		api_errf(err, errlen, "template '%s': no such template (or its image is not built)",
+	if (fdio_read_line(path, image, sizeof(image)) <= 0 || access(image, R_OK))
+		return errf(err, errlen, "template '%s': no such template (or its image is not built)",
 			s->template_name);
-		return -EINVAL;
-	}
-	if (s->vcpus < 1 || s->vcpus > c->max_vcpus) {
-		api_errf(err, errlen, "vcpus: want 1..%u", c->max_vcpus);
-		return -EINVAL;
-	}
-	if (s->memory_mib < 256 || s->memory_mib > c->max_memory_mib) {
-		api_errf(err, errlen, "memory_mib: want 256..%u", c->max_memory_mib);
-		return -EINVAL;
-	}
-	if (s->timeout_s < 1 || s->timeout_s > c->max_timeout_s) {
-		api_errf(err, errlen, "timeout: want 1..%u seconds", c->max_timeout_s);
-		return -EINVAL;
-	}
+	if (s->vcpus < 1 || s->vcpus > c->max_vcpus)
+		return errf(err, errlen, "vcpus: want 1..%u", c->max_vcpus);
+	if (s->memory_mib < 256 || s->memory_mib > c->max_memory_mib)
+		return errf(err, errlen, "memory_mib: want 256..%u", c->max_memory_mib);
+	if (s->timeout_s < 1 || s->timeout_s > c->max_timeout_s)
+		return errf(err, errlen, "timeout: want 1..%u seconds", c->max_timeout_s);
 	if (!plain_name(s->keyboard_layout) ||
-	    (s->keyboard_variant[0] && !plain_name(s->keyboard_variant))) {
-		api_errf(err, errlen, "keyboard_layout: want an XKB layout name (us, de, fr, ...)");
-		return -EINVAL;
-	}
+	    (s->keyboard_variant[0] && !plain_name(s->keyboard_variant)))
+		return errf(err, errlen, "keyboard_layout: want an XKB layout name (us, de, fr, ...)");
 	return 0;
 }
 
@@ -644,12 +419,69 @@ static void new_id(char *id)
 	uint8_t b[SANDBOX_ID_LEN / 2];
 
 	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		uint64_t x = (uint64_t)api_wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)api_mono_ms();
+		uint64_t x = (uint64_t)clk_wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)clk_mono_ms();
 
 		memcpy(b, &x, sizeof(b) < sizeof(x) ? sizeof(b) : sizeof(x));
 	}
 	for (size_t i = 0; i < sizeof(b); i++)
 		sprintf(id + 2 * i, "%02x", b[i]);
+}
+
+/* What sb's agent says of its template's services: 1 ready, -1 failed, 0 not yet (or no answer). */
+static int services(const struct sandbox *sb)
+{
+	struct json_object *reply = NULL, *v;
+	struct agent_error ae = { "", "" };
+	int ret = 0;
+
+	if (agent_status(sb->vsock, &reply, &ae, STATUS_WAIT_MS) == 0 &&
+	    json_object_object_get_ex(reply, "services", &v))
+		ret = !strcmp(json_object_get_string(v), "ready") ? 1 :
+		      !strcmp(json_object_get_string(v), "failed") ? -1 : 0;
+	json_object_put(reply);
+	return ret;
+}
+
+/*
+ * Waits up to POLL_GAP_MS while sb is starting, and whether it still is
+ * (else the reason is in err). The agent has no event for its services'
+ * start, so they are asked at this pace; a sandbox that dies meanwhile
+ * ends the wait at once.
+ */
+static bool still_starting(struct sandboxes *t, struct sandbox *sb, int64_t wait_ms, char *err,
+			   size_t errlen)
+{
+	struct timespec until = clk_mono_after(wait_ms);
+	bool starting;
+
+	pthread_mutex_lock(&t->lock);
+	while (sb->state == SANDBOX_STARTING &&
+	       pthread_cond_timedwait(&t->changed, &t->lock, &until) != ETIMEDOUT)
+		;
+	starting = sb->state == SANDBOX_STARTING;
+	if (!starting)
+		errf(err, errlen, "the sandbox did not start: %s",
+		     sb->state == SANDBOX_DEAD ? sb->reason : "it was ended while starting");
+	pthread_mutex_unlock(&t->lock);
+	return starting;
+}
+
+/* sb's VNC port (from its monitor) and passwords (its files); 0, or -EIO with the reason in err. */
+static int read_vnc(struct sandbox *sb, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16], view[PATH_MAX + 24];
+	struct vmctl_display d;
+
+	if (vmctl_display(sb->control, &d, NULL, 5000) == 0)
+		sb->vnc_port = d.vnc_port;
+	snprintf(path, sizeof(path), "%s/vnc-password", sb->dir);
+	snprintf(view, sizeof(view), "%s/vnc-view-password", sb->dir);
+	if (!sb->vnc_port || fdio_read_line(path, sb->vnc_password, sizeof(sb->vnc_password)) <= 0 ||
+	    fdio_read_line(view, sb->vnc_view_password, sizeof(sb->vnc_view_password)) <= 0) {
+		errf(err, errlen, "the sandbox's VNC server did not answer");
+		return -EIO;
+	}
+	return 0;
 }
 
 /*
@@ -658,65 +490,25 @@ static void new_id(char *id)
  */
 static int wait_ready(struct sandboxes *t, struct sandbox *sb, char *err, size_t errlen)
 {
-	int64_t deadline = api_mono_ms() + (int64_t)t->cfg->boot_timeout_s * 1000;
-	char path[PATH_MAX + 16], view[PATH_MAX + 24];
-	struct json_object *ans = NULL, *v;
-	int ret;
+	int64_t deadline = clk_mono_ms() + (int64_t)t->cfg->boot_timeout_s * 1000;
+	int svc;
 
-	for (;;) {
-		struct json_object *req = json_object_new_object(), *reply = NULL;
-		struct agent_error ae = { "", "" };
-		const char *svc = "";
-
-		pthread_mutex_lock(&t->lock);
-		ret = sb->state != SANDBOX_STARTING ? -EIO : 0;
-		if (ret)
-			api_errf(err, errlen, "the sandbox did not start: %s",
-				sb->state == SANDBOX_DEAD ? sb->reason : "it was ended while starting");
-		pthread_mutex_unlock(&t->lock);
-		if (ret) {
-			json_object_put(req);
-			return ret;
-		}
-		json_object_object_add(req, "op", json_object_new_string("status"));
-		if (agent_call_timeout(sb->vsock, req, &reply, &ae, STATUS_WAIT_MS) == 0 &&
-		    json_object_object_get_ex(reply, "services", &v))
-			svc = json_object_get_string(v);
-		json_object_put(req);
-		if (strcmp(svc, "ready") == 0) {
-			json_object_put(reply);
-			break;
-		}
-		if (strcmp(svc, "failed") == 0) {
-			json_object_put(reply);
-			api_errf(err, errlen, "the template's services failed to start (see the "
-				"sandbox's console)");
+	for (int64_t gap = 0; still_starting(t, sb, gap, err, errlen); gap = POLL_GAP_MS) {
+		svc = services(sb);
+		if (svc > 0)
+			return read_vnc(sb, err, errlen);
+		if (svc < 0) {
+			errf(err, errlen, "the template's services failed to start (see the "
+			     "sandbox's console)");
 			return -EIO;
 		}
-		json_object_put(reply);
-		if (api_mono_ms() >= deadline) {
-			api_errf(err, errlen, "the desktop was not ready within %u s",
-				t->cfg->boot_timeout_s);
+		if (clk_mono_ms() >= deadline) {
+			errf(err, errlen, "the desktop was not ready within %u s",
+			     t->cfg->boot_timeout_s);
 			return -ETIMEDOUT;
 		}
-		sleep_ms(POLL_GAP_MS);
 	}
-	v = json_object_new_object();
-	json_object_object_add(v, "op", json_object_new_string("display"));
-	ret = vmctl_call(sb->control, v, &ans, NULL, NULL, 5000);
-	json_object_put(v);
-	if (ret == 0 && json_object_object_get_ex(ans, "vnc", &v) &&
-	    json_object_object_get_ex(v, "port", &v))
-		sb->vnc_port = json_object_get_int(v);
-	json_object_put(ans);
-	snprintf(path, sizeof(path), "%s/vnc-password", sb->dir);
-	snprintf(view, sizeof(view), "%s/vnc-view-password", sb->dir);
-	if (!sb->vnc_port || !read_first_line(path, sb->vnc_password, sizeof(sb->vnc_password)) ||
-	    !read_first_line(view, sb->vnc_view_password, sizeof(sb->vnc_view_password))) {
-		api_errf(err, errlen, "the sandbox's VNC server did not answer");
-		return -EIO;
-	}
-	return 0;
+	return -EIO;
 }
 
 /* With the lock held: how many sandboxes count against max_sandboxes. */
@@ -740,7 +532,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	if (!sb) {
 		json_object_put(spec->metadata);
 		json_object_put(spec->env);
-		api_errf(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	activity_init(&sb->activity);
@@ -758,14 +550,14 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 		 sb->dir);
 	snprintf(sb->vsock, sizeof(sb->vsock), "%.*s/vsock", (int)sizeof(sb->vsock) - 7, sb->dir);
 	sb->pidfd = -1;
-	sb->created_ms = api_wall_ms();
+	sb->created_ms = clk_wall_ms();
 	sb->state = SANDBOX_STARTING;
 	sb->refs = 2;           /* the table's and the caller's */
 
 	pthread_mutex_lock(&t->lock);
 	if (t->quit || live(t) >= t->cfg->max_sandboxes) {
 		pthread_mutex_unlock(&t->lock);
-		api_errf(err, errlen, "%s", t->quit ? "cubicled is shutting down" :
+		errf(err, errlen, "%s", t->quit ? "cubicled is shutting down" :
 			"too many sandboxes: at the limit (max_sandboxes)");
 		sandbox_free(sb);
 		return -EAGAIN;
@@ -773,7 +565,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	grown = t->n == t->cap ? realloc(t->list, (t->cap + 16) * sizeof(*grown)) : t->list;
 	if (!grown || mkdir(sb->dir, 0700) < 0) {
 		pthread_mutex_unlock(&t->lock);
-		api_errf(err, errlen, "%s: %s", sb->dir, grown ? strerror(errno) : "out of memory");
+		errf(err, errlen, "%s: %s", sb->dir, grown ? strerror(errno) : "out of memory");
 		sandbox_free(sb);
 		return -EIO;
 	}
@@ -787,7 +579,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	pthread_mutex_unlock(&t->lock);
 
 	if (sb->spawn_failed) {
-		api_errf(err, errlen, "the sandbox did not start: %s", sb->reason);
+		errf(err, errlen, "the sandbox did not start: %s", sb->reason);
 		ret = -EIO;
 	} else {
 		ret = wait_ready(t, sb, err, errlen);
@@ -804,10 +596,10 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	pthread_mutex_lock(&t->lock);
 	if (sb->state == SANDBOX_STARTING) {
 		sb->state = SANDBOX_RUNNING;
-		sb->deadline_ms = api_mono_ms() + (int64_t)sb->spec.timeout_s * 1000;
+		sb->deadline_ms = clk_mono_ms() + (int64_t)sb->spec.timeout_s * 1000;
 	} else {
 		ret = -EIO;
-		api_errf(err, errlen, "the sandbox did not start: %s", sb->state == SANDBOX_DEAD ?
+		errf(err, errlen, "the sandbox did not start: %s", sb->state == SANDBOX_DEAD ?
 			sb->reason : "it was ended while starting");
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -818,7 +610,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	}
 	poke(t);
 	api_log("info", "msg=\"sandbox ready\" sandbox=%s template=%s boot_ms=%lld", sb->id,
-		sb->spec.template_name, (long long)(api_wall_ms() - sb->created_ms));
+		sb->spec.template_name, (long long)(clk_wall_ms() - sb->created_ms));
 	*out = sb;
 	return 0;
 }
@@ -852,7 +644,7 @@ int sandbox_set_timeout(struct sandboxes *t, struct sandbox *sb, unsigned int ti
 	if (sb->state != SANDBOX_RUNNING) {
 		ret = -ESRCH;
 	} else {
-		sb->deadline_ms = api_mono_ms() + (int64_t)timeout_s * 1000;
+		sb->deadline_ms = clk_mono_ms() + (int64_t)timeout_s * 1000;
 	}
 	pthread_mutex_unlock(&t->lock);
 	poke(t);
@@ -892,9 +684,9 @@ static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 			       json_object_get(sb->spec.metadata) : json_object_new_object());
 	add_time(o, "created_at", sb->created_ms);
 	if (sb->state == SANDBOX_RUNNING) {
-		int64_t left = sb->deadline_ms - api_mono_ms();
+		int64_t left = sb->deadline_ms - clk_mono_ms();
 
-		add_time(o, "expires_at", api_wall_ms() + left);
+		add_time(o, "expires_at", clk_wall_ms() + left);
 		json_object_object_add(o, "timeout_left_s", json_object_new_int64((left + 999) / 1000));
 	}
 	if (sb->state == SANDBOX_DEAD)

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "routes.h"
 
@@ -21,6 +21,7 @@
 struct api_server {
 	const struct api_config *cfg;
 	struct sandboxes *sandboxes;
+	const struct api_routes *routes;
 	struct MHD_Daemon *daemon;
 	char key[128];
 	atomic_bool stopping;
@@ -34,7 +35,7 @@ struct request {
 	char url[PATH_MAX_LEN];         /* as asked, for the log */
 	size_t body_cap;
 	bool too_big, upload_stopped, handled;
-	struct timespec start;
+	uint64_t start_us;              /* monotonic */
 };
 
 void api_note(struct api_req *r, const char *what, const char *fmt, ...)
@@ -282,17 +283,17 @@ static bool pattern_matches(const char *pattern, struct api_req *r)
 	return i == r->nseg;
 }
 
-/* Finds the route; answers 404/405 itself when there is none. */
-static const struct api_route *route_of(struct api_req *r)
+/* Finds r's row of routes; answers 404/405 itself when there is none. */
+static const struct api_route *route_of(const struct api_routes *routes, struct api_req *r)
 {
 	bool path_known = false;
 
-	for (size_t i = 0; i < api_nroutes; i++) {
-		if (!pattern_matches(api_routes[i].pattern, r))
+	for (size_t i = 0; i < routes->n; i++) {
+		if (!pattern_matches(routes->rows[i].pattern, r))
 			continue;
 		path_known = true;
-		if (strcmp(api_routes[i].method, r->method) == 0)
-			return &api_routes[i];
+		if (strcmp(routes->rows[i].method, r->method) == 0)
+			return &routes->rows[i];
 	}
 	if (path_known)
 		api_reply_error(r, 405, "method_not_allowed", "%s is not allowed here", r->method);
@@ -312,7 +313,7 @@ static void begin(struct api_server *s, struct request *req, const char *url)
 		api_reply_error(r, 414, "uri_too_long", "the path is too long");
 		return;
 	}
-	req->route = route_of(r);
+	req->route = route_of(s->routes, r);
 	if (!req->route)
 		return;
 	if (!(req->route->flags & ROUTE_PUBLIC) && !authorized(s, r->conn)) {
@@ -388,7 +389,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
-		clock_gettime(CLOCK_MONOTONIC, &req->start);
+		req->start_us = clk_mono_us();
 		req->r.srv = s;
 		req->r.cfg = s->cfg;
 		req->r.sandboxes = s->sandboxes;
@@ -448,7 +449,6 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
 {
 	struct api_server *s = cls;
 	struct request *req = *ctx;
-	struct timespec end;
 	char q[300];
 	double ms;
 
@@ -458,9 +458,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
 	if (req->route && req->route->abandon &&
 	    (!(req->route->flags & ROUTE_UPLOAD) || !req->handled))
 		req->route->abandon(&req->r);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	ms = (double)(end.tv_sec - req->start.tv_sec) * 1e3 +
-	     (double)(end.tv_nsec - req->start.tv_nsec) / 1e6;
+	ms = (double)(clk_mono_us() - req->start_us) / 1e3;
 	api_log("info", "msg=request method=%s path=%s status=%u ms=%.1f%s", req->r.method,
 		api_log_str(q, sizeof(q), req->url[0] ? req->url : "/"), req->r.status, ms,
 		why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
@@ -484,7 +482,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct api_server *api_server_start(const struct api_config *cfg, struct sandboxes *t,
-				    const char *key, char *err, size_t errlen)
+				    const struct api_routes *routes, const char *key, char *err,
+				    size_t errlen)
 {
 	struct api_server *s = calloc(1, sizeof(*s));
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(cfg->listen_port) };
@@ -496,6 +495,7 @@ struct api_server *api_server_start(const struct api_config *cfg, struct sandbox
 	}
 	s->cfg = cfg;
 	s->sandboxes = t;
+	s->routes = routes;
 	strcpy(s->key, key);
 	inet_pton(AF_INET, cfg->listen_host, &sa.sin_addr);
 	s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |

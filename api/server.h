@@ -78,12 +78,15 @@ void api_reply_fd(struct api_req *r, unsigned int status, const char *type, int 
 /* The body as a JSON object; on failure answers 400 itself and returns NULL. */
 struct json_object *api_body_object(struct api_req *r);
 
+struct api_routes;
+
 /*
- * Starts serving on cfg's address with sandboxes t and the API key. NULL
- * with the reason in err.
+ * Starts serving on cfg's address with sandboxes t, the route table routes
+ * (routes.h; kept, not copied) and the API key. NULL with the reason in err.
  */
 struct api_server *api_server_start(const struct api_config *cfg, struct sandboxes *t,
-				    const char *key, char *err, size_t errlen);
+				    const struct api_routes *routes, const char *key, char *err,
+				    size_t errlen);
 /* The port it listens on (the one the kernel picked for port 0). */
 uint16_t api_server_port(struct api_server *s);
 

@@ -1,5 +1,13 @@
-#include "vncproxy.h"
-
+/*
+ * The live view: GET /sandboxes/{id}/stream says what a VNC viewer or
+ * noVNC needs, and GET /sandboxes/{id}/vnc upgrades to a websocket carried,
+ * byte for byte, to the sandbox's VNC server (which speaks websockets
+ * itself) through cubicled's own port, so a browser anywhere that reaches
+ * cubicled reaches every desktop. Browsers cannot send the API key with a
+ * websocket, so the way in is a ticket that stream hands out (with the
+ * key): used once, for that sandbox, within a minute. The VNC password is
+ * still asked inside. The rows are api_live_routes (routes.h).
+ */
 #include <errno.h>
 #include <stdatomic.h>
 #include <microhttpd.h>
@@ -14,8 +22,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "clock.h"
+#include "fdio.h"
+#include "routes.h"
 
+#define VNC_TICKET_LEN 32           /* hex characters */
+#define VNC_TICKET_TTL_MS 60000
 #define MAX_TICKETS 64
 #define HANDSHAKE_MAX 4096
 #define HANDSHAKE_MS 5000
@@ -31,7 +43,8 @@ static struct ticket tickets[MAX_TICKETS];
 static unsigned int next_ticket;
 static pthread_mutex_t tickets_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int api_vnc_ticket(const char *id, char *out)
+/* A new ticket for sandbox id into out (VNC_TICKET_LEN + 1); 0 or -errno. */
+static int new_ticket(const char *id, char *out)
 {
 	unsigned char b[VNC_TICKET_LEN / 2];
 	struct ticket *t;
@@ -44,7 +57,7 @@ int api_vnc_ticket(const char *id, char *out)
 	t = &tickets[next_ticket++ % MAX_TICKETS];
 	snprintf(t->value, sizeof(t->value), "%s", out);
 	snprintf(t->id, sizeof(t->id), "%s", id);
-	t->expires_ms = api_mono_ms() + VNC_TICKET_TTL_MS;
+	t->expires_ms = clk_mono_ms() + VNC_TICKET_TTL_MS;
 	pthread_mutex_unlock(&tickets_lock);
 	return 0;
 }
@@ -65,7 +78,7 @@ static bool take_ticket(const char *value, const char *id)
 			diff |= (unsigned char)(t->value[j] ^ value[j]);
 		if (diff || !t->value[0])
 			continue;
-		ok = !strcmp(t->id, id) && api_mono_ms() < t->expires_ms;
+		ok = !strcmp(t->id, id) && clk_mono_ms() < t->expires_ms;
 		memset(t, 0, sizeof(*t));
 		break;
 	}
@@ -99,38 +112,20 @@ static int dial(const char *host, int port)
  */
 static bool write_all(int fd, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pf = { fd, POLLOUT, 0 };
-
-			if (poll(&pf, 1, STALL_MS) <= 0)
-				return false;
-			continue;
-		}
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
+	return fdio_write_all_timed(fd, p, n, STALL_MS) == 0;
 }
 
 /* Reads an HTTP head (up to the blank line) from fd into buf; false if none in time. */
 static bool read_head(int fd, char *buf, size_t cap)
 {
 	size_t len = 0;
-	int64_t end = api_mono_ms() + HANDSHAKE_MS;
+	int64_t end = clk_mono_ms() + HANDSHAKE_MS;
 
 	while (len + 1 < cap) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int64_t left = end - api_mono_ms();
+		int64_t left = end - clk_mono_ms();
 		ssize_t n;
 
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+		if (left <= 0 || fdio_wait(fd, POLLIN, (int)left) < 0)
 			return false;
 		n = recv(fd, buf + len, 1, 0);  /* byte by byte: what follows is VNC's */
 		if (n <= 0)
@@ -176,6 +171,7 @@ struct proxy {
 	atomic_int refs;
 };
 
+/* Drops a reference to px; the last one frees it. */
 static void proxy_put(struct proxy *px)
 {
 	if (atomic_fetch_sub(&px->refs, 1) == 1)
@@ -222,7 +218,8 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 }
 
-void api_vnc_proxy_done(struct api_req *r)
+/* The websocket's request is over: frees what it left if it never began. */
+static void vnc_proxy_done(struct api_req *r)
 {
 	struct proxy *px = r->stream;
 
@@ -286,7 +283,8 @@ static bool wants_websocket(struct api_req *r)
 	       plain_header(r, "Sec-WebSocket-Protocol", 200);
 }
 
-void api_vnc_proxy(struct api_req *r)
+/* GET /sandboxes/{id}/vnc?ticket=T with Upgrade: websocket. */
+static void vnc_proxy(struct api_req *r)
 {
 	char accept[64], proto[64];
 	struct MHD_Response *resp;
@@ -332,3 +330,45 @@ void api_vnc_proxy(struct api_req *r)
 	r->resp = resp;
 	r->status = MHD_HTTP_SWITCHING_PROTOCOLS;
 }
+
+/*
+ * GET .../stream[?view_only=true]: what a VNC viewer or noVNC needs, with a
+ * ticket for the websocket through cubicled.
+ */
+static void stream(struct api_req *r)
+{
+	struct json_object *o, *vnc;
+	char url[128], ticket[VNC_TICKET_LEN + 1];
+	bool view;
+
+	/* A misspelt flag must not hand out the control password. */
+	if (!api_flag(r, "view_only", false, &view))
+		return;
+	o = json_object_new_object();
+	vnc = json_object_new_object();
+
+	json_object_object_add(vnc, "host", json_object_new_string(r->cfg->vnc_host));
+	json_object_object_add(vnc, "port", json_object_new_int(r->sb->vnc_port));
+	json_object_object_add(vnc, "password", json_object_new_string(
+		view ? r->sb->vnc_view_password : r->sb->vnc_password));
+	json_object_object_add(vnc, "view_only", json_object_new_boolean(view));
+	json_object_object_add(o, "vnc", vnc);
+	/* libvncserver takes websockets (noVNC) on the same port. */
+	snprintf(url, sizeof(url), "ws://%s:%d/websockify", r->cfg->vnc_host, r->sb->vnc_port);
+	json_object_object_add(o, "websocket_url", json_object_new_string(url));
+	/* The same through cubicled's own port, with a ticket for one connection. */
+	if (new_ticket(r->sb->id, ticket) == 0) {
+		snprintf(url, sizeof(url), "/sandboxes/%s/vnc?ticket=%s", r->sb->id, ticket);
+		json_object_object_add(o, "websocket_path", json_object_new_string(url));
+	}
+	api_reply_json(r, 200, o);
+}
+
+static const struct api_route rows[] = {
+	{ "GET", "sandboxes/{id}/stream", ROUTE_SANDBOX, stream, NULL, NULL, NULL },
+	/* Public: browsers send no key with a websocket; a ticket from stream instead. */
+	{ "GET", "sandboxes/{id}/vnc", ROUTE_PUBLIC | ROUTE_SANDBOX, vnc_proxy, NULL, NULL,
+	  vnc_proxy_done },
+};
+
+const struct api_routes api_live_routes = { rows, sizeof(rows) / sizeof(rows[0]) };

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "routes.h"
+
 static const struct {
 	const char *ext, *type;
 } types[] = {
@@ -21,6 +23,7 @@ static const struct {
 	{ ".json", "application/json" },
 };
 
+/* The Content-Type of a file, by its name's extension. */
 static const char *type_of(const char *name)
 {
 	size_t len = strlen(name);
@@ -48,7 +51,8 @@ static bool plain_name(const char *seg)
 	return true;
 }
 
-void api_web_file(struct api_req *r)
+/* GET /, /console/..., /novnc/...: a file of web_dir, or 404. */
+static void web_file(struct api_req *r)
 {
 	char path[PATH_MAX];
 	struct MHD_Response *resp;
@@ -111,3 +115,11 @@ bool api_web_ready(const struct api_config *cfg)
 	snprintf(path, sizeof(path), "%s/novnc/core/rfb.js", cfg->web_dir);
 	return access(path, R_OK) == 0;
 }
+
+static const struct api_route rows[] = {
+	{ "GET", "", ROUTE_PUBLIC | ROUTE_WEB, web_file, NULL, NULL, NULL },
+	{ "GET", "console/*", ROUTE_PUBLIC | ROUTE_WEB, web_file, NULL, NULL, NULL },
+	{ "GET", "novnc/*", ROUTE_PUBLIC | ROUTE_WEB, web_file, NULL, NULL, NULL },
+};
+
+const struct api_routes api_web_routes = { rows, sizeof(rows) / sizeof(rows[0]) };

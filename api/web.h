@@ -2,7 +2,7 @@
  * The web console's files: `/` is console/index.html, `/console/...` our
  * own files and `/novnc/...` noVNC's modules, both under the configured
  * web_dir (as `make web` lays it out). Public: the page signs in with the
- * API key itself, in the browser.
+ * API key itself, in the browser. The rows are api_web_routes (routes.h).
  */
 #ifndef CUBICLE_API_WEB_H
 #define CUBICLE_API_WEB_H
@@ -10,10 +10,6 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "server.h"
-
-/* GET /, /console/..., /novnc/... */
-void api_web_file(struct api_req *r);
 
 /* Whether cfg's web_dir holds the console and noVNC. */
 bool api_web_ready(const struct api_config *cfg);

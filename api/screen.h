@@ -1,0 +1,22 @@
+/*
+ * The screen as JSON, for the handlers that answer a screenshot inside a
+ * JSON answer (api/screen.c's actions, api/computer.c's models' tools).
+ */
+#ifndef CUBICLE_API_SCREEN_H
+#define CUBICLE_API_SCREEN_H
+
+#include <json-c/json.h>
+
+#include "server.h"
+#include "vmctl.h"
+
+#define API_CONTROL_WAIT_MS 10000   /* screenshots, the cursor, the display */
+#define API_ACTIONS_WAIT_MS 180000  /* a batch may hold and wait for a while */
+
+/*
+ * An image the monitor answered, as {"format","width","height","data":
+ * BASE64}; NULL when r is answered (out of memory).
+ */
+struct json_object *api_image_json(struct api_req *r, const struct vmctl_image *img);
+
+#endif

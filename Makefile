@@ -68,7 +68,7 @@ DATA_DIR ?= /var/lib/cubicle
 run: deps build guest web
 	@echo "--- cubicled: the web console is http://127.0.0.1:$(PORT)/ (sign in with the key below)"
 	@echo "--- or try  curl -H \"Authorization: Bearer KEY\" -X POST http://127.0.0.1:$(PORT)/sandboxes -d '{}'"
-	@echo "--- or the command line: $(BUILD)/api/cubicle --help (docs/cli.md)"
+	@echo "--- or the command line: $(BUILD)/cli/cubicle --help (docs/cli.md)"
 	@echo "--- API: docs/api.md (api/openapi.yaml); Ctrl-C stops cubicled and every sandbox"
 	@$(BUILD)/api/cubicled --data-dir $(DATA_DIR) --listen 127.0.0.1:$(PORT) \
 		--guest-dir $(GUEST) --web-dir $(BUILD)/web --print-key

@@ -1,4 +1,4 @@
-# The `cubicle` client (api/cli.c) as a user meets it: help, usage errors and
+# The `cubicle` client (cli/) as a user meets it: help, usage errors and
 # exit statuses, and a fake cubicled's answers (unit); then against a real
 # cubicled and sandbox (vm).
 add_test(NAME cubicle_cli_usage COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/api/test_cli.sh usage

@@ -18,8 +18,10 @@
 
 #include "client.h"
 #include "common.h"
-#include "vmtest.h"
+#include "desktop.h"
 #include "engine_qemu.h"
+#include "fdio.h"
+#include "vmtest.h"
 
 static const char usage[] =
 	"usage: bench_agent --vmm PATH --guest-dir DIR [--boots N] [--calls N] [--mib N]\n"
@@ -31,61 +33,28 @@ static const char usage[] =
 /* Starts cubicle-vmm with a vsock; returns its pid (console to /dev/null). */
 static pid_t start_vmm(const char *vmm, const struct vmm_config *cfg, const char *sock)
 {
-	pid_t pid = fork();
+	char *argv[] = { (char *)vmm, "--kernel", (char *)cfg->kernel, "--disk", (char *)cfg->disk,
+			 "--vcpus", "2", "--memory", "1024", "--vsock", (char *)sock, "--qemu",
+			 (char *)cfg->qemu, NULL };
 
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execl(vmm, vmm, "--kernel", cfg->kernel, "--disk", cfg->disk, "--vcpus", "2",
-		      "--memory", "1024", "--vsock", sock, "--qemu", cfg->qemu, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return bench_spawn(argv, NULL, -1);
 }
 
 static void stop_vmm(const char *sock, pid_t pid)
 {
-	struct json_object *req = json_object_new_object(), *reply = NULL;
-
-	json_object_object_add(req, "op", json_object_new_string("poweroff"));
-	agent_call(sock, req, &reply, NULL);
-	json_object_put(req);
-	json_object_put(reply);
+	guest_poweroff(sock);
 	waitpid(pid, NULL, 0);
-}
-
-static void keep_output(void *opaque, int stream, const uint8_t *buf, uint32_t len)
-{
-	char *out = opaque;
-	size_t have = strlen(out);
-
-	(void)stream;
-	if (have + len < 256) {
-		memcpy(out + have, buf, len);
-		out[have + len] = '\0';
-	}
 }
 
 /* Mean ms of posix_spawn + waitpid of /bin/true, timed inside the guest. */
 static double in_guest_spawn_ms(const char *sock)
 {
-	char out[256] = "";
-	struct agent_exec x = {
-		.cmd = "python3 -c \"import os,time\n"
-		       "t=time.perf_counter()\n"
-		       "for i in range(200): os.waitpid(os.posix_spawn('/bin/true',['true'],{}),0)\n"
-		       "print((time.perf_counter()-t)*1000/200)\"",
-		.on_output = keep_output, .opaque = out,
-	};
-	struct agent_exit res;
-	struct agent_error err;
+	const char *out = guest_exec(sock, "python3 -c \"import os,time\n"
+				     "t=time.perf_counter()\n"
+				     "for i in range(200): os.waitpid(os.posix_spawn('/bin/true',['true'],{}),0)\n"
+				     "print((time.perf_counter()-t)*1000/200)\"");
 
-	if (agent_exec_run(sock, &x, &res, &err) < 0 || res.exit_code != 0)
-		return -1;
-	return atof(out);
+	return out ? atof(out) : -1;
 }
 
 static double file_mibs(const char *sock, const char *local, bool up, unsigned int mib)
@@ -192,18 +161,13 @@ int main(int argc, char **argv)
 
 	/* The protocol alone: hello round trips. */
 	double *hello = calloc((size_t)calls, sizeof(double));
-	struct json_object *hreq = json_object_new_object();
-	json_object_object_add(hreq, "op", json_object_new_string("hello"));
 	for (int i = 0; i < calls; i++) {
-		struct json_object *reply = NULL;
 		double t0 = now_ms();
 
-		if (agent_call(sock, hreq, &reply, NULL) < 0)
+		if (agent_hello(sock, NULL, 0) < 0)
 			return 1;
 		hello[i] = now_ms() - t0;
-		json_object_put(reply);
 	}
-	json_object_put(hreq);
 
 	/* The floor on this engine: spawning and reaping /bin/true inside the guest. */
 	double floor_ms = in_guest_spawn_ms(sock);
@@ -213,7 +177,7 @@ int main(int argc, char **argv)
 	int fd = open(local, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	for (unsigned int i = 0; i < mib; i++) {
 		getrandom(buf, 1 << 20, 0);
-		if (write(fd, buf, 1 << 20) != 1 << 20)
+		if (fdio_write_all(fd, buf, 1 << 20) < 0)
 			return 1;
 	}
 	close(fd);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "common.h"
 #include "cubicled.h"
 
@@ -83,16 +84,6 @@ static long http(const char *method, const char *path, const char *body, struct 
 	return status;
 }
 
-static void print_figure(const char *what, double *v, int n)
-{
-	if (!n) {
-		printf("  %-50s no figure (every try failed)\n", what);
-		return;
-	}
-	printf("  %-50s median %9.3f ms   p99 %9.3f ms   (n=%d)\n", what, quantile(v, n, 0.5),
-	       quantile(v, n, 0.99), n);
-}
-
 /* Creates a sandbox; its id in id, the ms it took; -1 on failure. */
 static double create(char *id)
 {
@@ -132,35 +123,26 @@ static double timed(const char *method, const char *path, const char *body, long
 	return t0;
 }
 
-/* Times runs GETs of path; prints them. */
-static void bench_get(const char *what, const char *path, int runs)
+/*
+ * Times runs requests (after 3 untimed), each answered 200 and gap_ms
+ * after the one before; prints the figure. A GET is timed back to back,
+ * actions a gap apart (an agent's actions are a screenshot apart).
+ */
+static void bench_requests(const char *what, const char *method, const char *path,
+			   const char *body, int runs, int gap_ms)
 {
 	double *v = calloc((size_t)runs, sizeof(*v));
 	int n = 0;
 
 	for (int i = 0; v && i < runs + 3; i++) {
-		double t = timed("GET", path, NULL, 200);
+		double t = timed(method, path, body, 200);
 
 		if (t >= 0 && i >= 3)
 			v[n++] = t;
+		if (gap_ms)
+			clk_pause_ms((unsigned int)gap_ms);     /* the pace is the point */
 	}
-	print_figure(what, v, n);
-	free(v);
-}
-
-static void bench_post(const char *what, const char *path, const char *body, int runs)
-{
-	double *v = calloc((size_t)runs, sizeof(*v));
-	int n = 0;
-
-	for (int i = 0; v && i < runs + 3; i++) {
-		double t = timed("POST", path, body, 200);
-
-		if (t >= 0 && i >= 3)
-			v[n++] = t;
-		usleep(ACTION_GAP_MS * 1000);
-	}
-	print_figure(what, v, n);
+	figure_print(what, figure_of(v, n));
 	free(v);
 }
 
@@ -180,7 +162,7 @@ static void bench_scrot(const char *id, int runs)
 		if (a >= 0 && b >= 0 && i >= 1)
 			v[n++] = now_ms() - t0;
 	}
-	print_figure("E2B way: commands `scrot`, then GET the file", v, n);
+	figure_print("E2B way: commands `scrot`, then GET the file", figure_of(v, n));
 	free(v);
 }
 
@@ -313,25 +295,27 @@ int main(int argc, char **argv)
 
 	printf("screenshot over HTTP (1280x800 desktop, idle):\n");
 	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?format=png", id);
-	bench_get("GET screenshot PNG", path, runs);
+	bench_requests("GET screenshot PNG", "GET", path, NULL, runs, 0);
 	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?format=jpeg&quality=80", id);
-	bench_get("GET screenshot JPEG q80", path, runs);
+	bench_requests("GET screenshot JPEG q80", "GET", path, NULL, runs, 0);
 	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?format=jpeg&scale=0.5", id);
-	bench_get("GET screenshot JPEG, scale 0.5", path, runs);
+	bench_requests("GET screenshot JPEG, scale 0.5", "GET", path, NULL, runs, 0);
 	bench_scrot(id, runs / 10 > 10 ? runs / 10 : 10);
 	fflush(stdout);
 
 	printf("action batch round trip (%d ms apart):\n", ACTION_GAP_MS);
 	snprintf(path, sizeof(path), "/sandboxes/%s/actions", id);
-	bench_post("POST actions [move]", path, "{\"actions\":[{\"type\":\"move\",\"x\":300,\"y\":300}]}",
-		   runs);
-	bench_post("POST actions [click, key shift, move]", path,
-		   "{\"actions\":[{\"type\":\"click\",\"x\":900,\"y\":700},{\"type\":\"key\","
-		   "\"keys\":\"shift\"},{\"type\":\"move\",\"x\":300,\"y\":300}]}", runs);
+	bench_requests("POST actions [move]", "POST", path,
+		       "{\"actions\":[{\"type\":\"move\",\"x\":300,\"y\":300}]}", runs, ACTION_GAP_MS);
+	bench_requests("POST actions [click, key shift, move]", "POST", path,
+		       "{\"actions\":[{\"type\":\"click\",\"x\":900,\"y\":700},{\"type\":\"key\","
+		       "\"keys\":\"shift\"},{\"type\":\"move\",\"x\":300,\"y\":300}]}", runs,
+		       ACTION_GAP_MS);
 	snprintf(path, sizeof(path), "/sandboxes/%s/computer/anthropic?display_width=1024&"
 		 "display_height=640", id);
-	bench_post("POST computer/anthropic mouse_move (+ PNG back)", path,
-		   "{\"action\":\"mouse_move\",\"coordinate\":[100,100]}", runs / 4 > 10 ? runs / 4 : 10);
+	bench_requests("POST computer/anthropic mouse_move (+ PNG back)", "POST", path,
+		       "{\"action\":\"mouse_move\",\"coordinate\":[100,100]}",
+		       runs / 4 > 10 ? runs / 4 : 10, ACTION_GAP_MS);
 	fflush(stdout);
 
 	printf("sandboxes created per minute (%d at once, plus the one running):\n", nsb);
@@ -350,7 +334,7 @@ int main(int argc, char **argv)
 		printf("  %d of %d ready in %.1f s: %.1f sandboxes a minute\n", ok, nsb, t / 1e3,
 		       ok * 60e3 / t);
 	}
-	sleep(10);      /* let them settle idle */
+	clk_pause_ms(10000);    /* let them settle idle */
 	printf("host memory per idle sandbox (guest RAM, shared memfd, counts in both):\n");
 	{
 		long m[4] = { 0, 0, 0, 0 };

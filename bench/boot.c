@@ -8,18 +8,9 @@
  * The guest is told `cubicle.once`: its init prints the ready line and
  * powers off at once, so each boot ends by itself.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "common.h"
@@ -43,37 +34,25 @@ struct sample {
 static bool boot_cubicle(const char *vmm, const struct vmm_config *cfg, struct sample *s)
 {
 	char mem[16], cpus[16];
-	int out[2];
+	char *argv[] = { (char *)vmm, "--kernel", (char *)cfg->kernel, "--disk", (char *)cfg->disk,
+			 "--memory", mem, "--vcpus", cpus, "--engine",
+			 (char *)vmm_engine_name(cfg->engine), "--qemu", (char *)cfg->qemu,
+			 "--display", "none", "--append", "cubicle.once", NULL };
+	int console;
 	double t0;
 	pid_t pid;
 	bool seen;
 
 	snprintf(mem, sizeof(mem), "%u", cfg->memory_mib);
 	snprintf(cpus, sizeof(cpus), "%u", cfg->vcpus);
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return false;
 	t0 = now_ms();
-	pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		dup2(devnull, 0);
-		dup2(out[1], 1);
-		dup2(devnull, 2);
-		execl(vmm, vmm, "--kernel", cfg->kernel, "--disk", cfg->disk, "--memory", mem,
-		      "--vcpus", cpus, "--engine", vmm_engine_name(cfg->engine), "--qemu", cfg->qemu,
-		      "--display", "none", "--append", "cubicle.once", (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	if (pid < 0) {
-		close(out[0]);
+	pid = bench_spawn(argv, &console, -1);
+	if (pid < 0)
 		return false;
-	}
-	s->ms = wait_ready(out[0], t0, &seen);
+	s->ms = wait_ready(console, t0, &seen);
 	if (seen && !proc_rss(pid, &s->rss_kib, &s->hwm_kib))
 		s->rss_kib = s->hwm_kib = -1;
-	drain_and_reap(out[0], pid);
+	drain_and_reap(console, pid);
 	return seen;
 }
 

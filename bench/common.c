@@ -1,6 +1,7 @@
 /*
- * Pieces the benchmarks share: clocks, quantiles, the paths `make` leaves,
- * and a boot of plain QEMU microvm (no Cubicle devices) to compare against.
+ * Pieces the benchmarks share: the clock figures are timed with, quantiles
+ * and figures, children started with their console on a pipe, and plain
+ * QEMU microvm (no Cubicle devices) to compare against.
  */
 #include "common.h"
 
@@ -11,21 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine_qemu.h"
+#include "fdio.h"
 
 #define TIMEOUT_MS 300000
 
 double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return clk_mono_us() / 1e3;
 }
 
 /* VmRSS and VmHWM of pid, in KiB; false if it is gone. */
@@ -64,10 +64,9 @@ double wait_for(int fd, double t0, const char *needle, bool *seen)
 
 	*seen = false;
 	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
 		int left = (int)(t0 + TIMEOUT_MS - now_ms());
 
-		if (left <= 0 || poll(&p, 1, left) <= 0)
+		if (left <= 0 || fdio_wait(fd, POLLIN, left) < 0)
 			return ready;
 		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
@@ -89,9 +88,8 @@ double wait_for(int fd, double t0, const char *needle, bool *seen)
 void drain_and_reap(int fd, pid_t pid)
 {
 	char buf[4096];
-	struct pollfd p = { fd, POLLIN, 0 };
 
-	while (poll(&p, 1, 30000) > 0 && read(fd, buf, sizeof(buf)) > 0)
+	while (fdio_wait(fd, POLLIN, 30000) == 0 && read(fd, buf, sizeof(buf)) > 0)
 		;
 	close(fd);
 	if (waitpid(pid, NULL, WNOHANG) == 0) {
@@ -100,43 +98,90 @@ void drain_and_reap(int fd, pid_t pid)
 	}
 }
 
-/* One boot of plain QEMU with the same machine and its built-in virtio-rng. */
-double boot_plain(const struct vmm_config *cfg, enum vmm_engine engine)
+pid_t bench_spawn(char *const argv[], int *console, int err_fd)
 {
-	struct vmm_config c = *cfg;
-	struct qemu_launch l = { .cfg = &c, .engine = engine };
-	char err[256], **argv, **full;
-	int con[2];
-	size_t n = 0;
-	double t0, ms;
+	int p[2] = { -1, -1 };
 	pid_t pid;
-	bool seen;
 
-	c.append = "cubicle.once";
+	if (console && pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);    /* never outlive the benchmark */
+		dup2(devnull, 0);
+		dup2(console ? p[1] : devnull, 1);
+		dup2(err_fd >= 0 ? err_fd : devnull, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (console) {
+		close(p[1]);
+		if (pid < 0)
+			close(p[0]);
+		else
+			*console = p[0];
+	}
+	return pid < 0 ? -1 : pid;
+}
+
+pid_t plain_qemu_start(const struct vmm_config *cfg, enum vmm_engine engine,
+		       const char *const extra[], int *console)
+{
+	static const char *const rng[] = { "-object", "rng-random,id=rng0,filename=/dev/urandom",
+					   "-device", "virtio-rng-device,rng=rng0" };
+	struct qemu_launch l = { .cfg = cfg, .engine = engine };
+	char err[256], **argv, **full = NULL;
+	size_t n = 0, nextra = 0;
+	int con[2];
+	pid_t pid = -1;
+
+	while (extra && extra[nextra])
+		nextra++;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0)
 		return -1;
 	l.console_fd = con[1];
-	t0 = now_ms();
 	argv = qemu_argv(&l);
-	while (argv[n])
+	while (argv && argv[n])
 		n++;
-	full = calloc(n + 5, sizeof(*full));
-	memcpy(full, argv, n * sizeof(*full));
-	full[n++] = "-object";
-	full[n++] = "rng-random,id=rng0,filename=/dev/urandom";
-	full[n++] = "-device";
-	full[n++] = "virtio-rng-device,rng=rng0";
-	pid = qemu_spawn(&l, full, err, sizeof(err));
+	if (argv)
+		full = calloc(n + 4 + nextra + 1, sizeof(*full));
+	if (full) {
+		memcpy(full, argv, n * sizeof(*full));
+		memcpy(full + n, rng, sizeof(rng));
+		if (nextra)
+			memcpy(full + n + 4, extra, nextra * sizeof(*full));
+		pid = qemu_spawn(&l, full, err, sizeof(err));
+		if (pid < 0)
+			fprintf(stderr, "plain QEMU: %s\n", err);
+	}
 	close(con[1]);
 	free(full);
 	qemu_argv_free(argv);
 	if (pid < 0) {
-		fprintf(stderr, "bench_boot: %s\n", err);
 		close(con[0]);
 		return -1;
 	}
-	ms = wait_ready(con[0], t0, &seen);
-	drain_and_reap(con[0], pid);
+	*console = con[0];
+	return pid;
+}
+
+/* One boot of plain QEMU with the same machine and its built-in virtio-rng. */
+double boot_plain(const struct vmm_config *cfg, enum vmm_engine engine)
+{
+	struct vmm_config c = *cfg;
+	double t0 = now_ms(), ms;
+	int console;
+	pid_t pid;
+	bool seen;
+
+	c.append = "cubicle.once";
+	pid = plain_qemu_start(&c, engine, NULL, &console);
+	if (pid < 0)
+		return -1;
+	ms = wait_ready(console, t0, &seen);
+	drain_and_reap(console, pid);
 	return seen ? ms : -1;
 }
 
@@ -159,3 +204,22 @@ double quantile(double *v, int n, double q)
 	return v[rank - 1];
 }
 
+struct figure figure_of(double *v, int n)
+{
+	struct figure f = { -1, -1, n };
+
+	if (n > 0) {
+		f.med = quantile(v, n, 0.5);
+		f.p99 = quantile(v, n, 0.99);
+	}
+	return f;
+}
+
+void figure_print(const char *what, struct figure f)
+{
+	if (f.n == 0)
+		printf("  %-50s no samples\n", what);
+	else
+		printf("  %-50s median %9.3f ms   p99 %9.3f ms   (n=%d)\n", what, f.med, f.p99, f.n);
+	fflush(stdout);
+}

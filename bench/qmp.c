@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
+#include "fdio.h"
 
 #define QMP_TIMEOUT_MS 5000
 #define QMP_LINE_MAX (1 << 20)
@@ -44,16 +46,8 @@ void qmp_free(struct qmp *q)
 	free(q);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* The next JSON object QEMU sends, before the deadline; NULL with errno. */
-static struct json_object *read_object(struct qmp *q, long long deadline)
+static struct json_object *read_object(struct qmp *q, int64_t deadline)
 {
 	for (;;) {
 		char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
@@ -84,11 +78,11 @@ static struct json_object *read_object(struct qmp *q, long long deadline)
 			q->buf = b;
 			q->cap = q->cap ? q->cap * 2 : 8192;
 		}
-		long long left = deadline - now_ms();
-		struct pollfd p = { .fd = q->fd, .events = POLLIN };
+		int64_t left = deadline - clk_mono_ms();
+		int w = left > 0 ? fdio_wait(q->fd, POLLIN, (int)left) : -ETIMEDOUT;
 
-		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			errno = ETIMEDOUT;
+		if (w < 0) {
+			errno = -w;
 			return NULL;
 		}
 		ssize_t r = recv(q->fd, q->buf + q->len, q->cap - q->len - 1, 0);
@@ -153,7 +147,7 @@ static int send_command(struct qmp *q, const char *command, struct json_object *
 /* Reads until the answer to the command just sent; events are dropped. */
 static int await_answer(struct qmp *q, struct json_object **ret, char *err, size_t errlen)
 {
-	long long deadline = now_ms() + QMP_TIMEOUT_MS;
+	int64_t deadline = clk_mono_ms() + QMP_TIMEOUT_MS;
 
 	for (;;) {
 		struct json_object *o = read_object(q, deadline), *v;

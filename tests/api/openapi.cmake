@@ -1,4 +1,4 @@
-# api/openapi.yaml against the routes cubicled serves (api_routes[]), both ways.
+# api/openapi.yaml against the routes cubicled serves (api_routes_new()), both ways.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 add_executable(test_openapi api/test_openapi.c)

@@ -9,6 +9,10 @@
  *   Anthropic's computer tool (on a declared 1024x640 screen: the points
  *   map exactly, screenshots come at that size) and OpenAI's; a 50 MiB upload downloads
  *   byte for byte; a command's output streams as NDJSON, line by line;
+ * - one authority for coordinates: at scale 1, 0.5 and a declared 1024x640,
+ *   corner, edge and inner points land on the same pixel through /actions,
+ *   Anthropic's and OpenAI's routes, inside the screenshot pixel's share,
+ *   and read back as sent;
  * - every bad input gets its 4xx and a JSON {code, message}: malformed JSON,
  *   wrong types, unknown fields, an unknown action or key name, a point off
  *   the screen, an unknown sandbox, a body over the limit, a bad path;
@@ -40,122 +44,11 @@
 
 #include "../check.h"
 #include "cubicled.h"
+#include "http_client.h"
 
-static char base[128], api_key[128], data_dir[64];
+static char data_dir[64];
 static const char *cubicled, *guest_dir;
 static struct cubicled service;
-
-struct resp {
-	long status;
-	char *body;
-	size_t len, cap;
-	char type[64];
-};
-
-/* Grows by doubling: 50 MiB in 16 KiB pieces must not copy quadratically (ASan). */
-static size_t take(char *p, size_t size, size_t n, void *opaque)
-{
-	struct resp *r = opaque;
-
-	if (r->len + size * n + 1 > r->cap) {
-		size_t cap = (r->len + size * n + 1) * 2;
-		char *b = realloc(r->body, cap);
-
-		if (!b)
-			return 0;
-		r->body = b;
-		r->cap = cap;
-	}
-	memcpy(r->body + r->len, p, size * n);
-	r->len += size * n;
-	r->body[r->len] = '\0';
-	return size * n;
-}
-
-/* One request; with_key false sends none, a key of "bad" a wrong one. */
-static bool http_key(const char *method, const char *path, const char *k, const void *body,
-		     size_t len, struct resp *out)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char url[1024], auth[256];
-	char *ct = NULL;
-	CURLcode rc;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
-	if (k) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", k);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Expect:");
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-	snprintf(out->type, sizeof(out->type), "%s", ct ? ct : "");
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (!out->body)
-		out->body = calloc(1, 1);
-	return rc == CURLE_OK;
-}
-
-static bool http(const char *method, const char *path, const char *body, struct resp *out)
-{
-	return http_key(method, path, api_key, body, body ? strlen(body) : 0, out);
-}
-
-/* A request whose answer must have status want; returns the body parsed (or NULL). */
-static struct json_object *expect(const char *method, const char *path, const char *body,
-				  long want)
-{
-	struct resp r;
-	struct json_object *o = NULL;
-
-	if (!http(method, path, body, &r) || r.status != want) {
-		fprintf(stderr, "%s %s: status %ld, want %ld: %.500s\n", method, path, r.status, want,
-			r.body);
-		free(r.body);
-		return NULL;
-	}
-	o = json_tokener_parse(r.body);
-	free(r.body);
-	return o ? o : json_object_new_object();
-}
-
-/* An error answer: status want, a JSON {code, message} with code want_code. */
-static bool refused(const char *method, const char *path, const char *body, long want,
-		    const char *want_code)
-{
-	struct json_object *o = expect(method, path, body, want), *c, *m;
-	bool ok = o && json_object_object_get_ex(o, "code", &c) &&
-		  json_object_object_get_ex(o, "message", &m) &&
-		  strcmp(json_object_get_string(c), want_code) == 0 &&
-		  json_object_get_string_len(m) > 0;
-
-	if (o && !ok)
-		fprintf(stderr, "%s %s: got %s, want code %s\n", method, path,
-			json_object_to_json_string(o), want_code);
-	json_object_put(o);
-	return ok;
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
 
 /* Creates a sandbox with extra fields; its id in id (empty on failure). */
 static void create(const char *extra, char *id)
@@ -166,9 +59,9 @@ static void create(const char *extra, char *id)
 	/* A long timeout: under ASan the suite takes a while; one check sets its own. */
 	snprintf(body, sizeof(body), "{\"template\":\"minimal\",\"memory_mib\":512,\"vcpus\":1,"
 		 "\"timeout\":3600%s%s}", extra ? "," : "", extra ? extra : "");
-	o = expect("POST", "/sandboxes", body, 201);
-	snprintf(id, 32, "%s", jstr(o, "id"));
-	CHECK(o && strcmp(jstr(o, "state"), "running") == 0);
+	o = tc_expect("POST", "/sandboxes", body, 201);
+	snprintf(id, 32, "%s", tc_str(o, "id"));
+	CHECK(o && strcmp(tc_str(o, "state"), "running") == 0);
 	json_object_put(o);
 }
 
@@ -189,8 +82,7 @@ static bool start_daemon(void)
 	snprintf(log, sizeof(log), "%s.log", data_dir);
 	if (!cubicled_start(&service, cubicled, data_dir, guest_dir, log))
 		return false;
-	snprintf(base, sizeof(base), "%s", service.url);
-	snprintf(api_key, sizeof(api_key), "%s", service.key);
+	tc_init(service.url, service.key);
 	return true;
 }
 
@@ -198,14 +90,14 @@ static char first[32];
 
 static void check_auth(void)
 {
-	struct resp r;
+	struct tc_resp r;
 
-	CHECK(http_key("GET", "/health", NULL, NULL, 0, &r) && r.status == 200);
+	CHECK(tc_http_key("GET", "/health", NULL, NULL, 0, &r) && r.status == 200);
 	free(r.body);
-	CHECK(http_key("GET", "/sandboxes", NULL, NULL, 0, &r) && r.status == 401 &&
+	CHECK(tc_http_key("GET", "/sandboxes", NULL, NULL, 0, &r) && r.status == 401 &&
 	      strstr(r.body, "\"unauthorized\""));
 	free(r.body);
-	CHECK(http_key("GET", "/sandboxes", "cbk_wrong_key_of_some_length", NULL, 0, &r) &&
+	CHECK(tc_http_key("GET", "/sandboxes", "cbk_wrong_key_of_some_length", NULL, 0, &r) &&
 	      r.status == 401);
 	free(r.body);
 }
@@ -240,7 +132,7 @@ static char *give_password(rfbClient *c)
 /* Connects a VNC viewer as the stream route says and moves its pointer to x, y. */
 static bool vnc_pointer(const char *stream_path, int x, int y)
 {
-	struct json_object *o = expect("GET", stream_path, NULL, 200), *vnc;
+	struct json_object *o = tc_expect("GET", stream_path, NULL, 200), *vnc;
 	rfbClient *c;
 	bool ok;
 
@@ -249,10 +141,10 @@ static bool vnc_pointer(const char *stream_path, int x, int y)
 		return false;
 	}
 	c = rfbGetClient(8, 3, 4);
-	vnc_password_value = strdup(jstr(vnc, "password"));
+	vnc_password_value = strdup(tc_str(vnc, "password"));
 	c->GetPassword = give_password;
 	free(c->serverHost);
-	c->serverHost = strdup(jstr(vnc, "host"));
+	c->serverHost = strdup(tc_str(vnc, "host"));
 	c->serverPort = json_object_get_int(json_object_object_get(vnc, "port"));
 	json_object_put(o);
 	ok = rfbInitClient(c, NULL, NULL);       /* frees c on failure */
@@ -274,7 +166,7 @@ static bool cursor_is(int x, int y)
 	bool ok;
 
 	snprintf(path, sizeof(path), "/sandboxes/%s/cursor", first);
-	o = expect("GET", path, NULL, 200);
+	o = tc_expect("GET", path, NULL, 200);
 	ok = o && json_object_get_int(json_object_object_get(o, "x")) == x &&
 	     json_object_get_int(json_object_object_get(o, "y")) == y;
 	if (o && !ok)
@@ -320,22 +212,117 @@ static bool png_b64_size(const char *b64, unsigned int *w, unsigned int *h)
  */
 static void check_vnc_tickets(const char *stream_path)
 {
-	struct json_object *o = expect("GET", stream_path, NULL, 200);
-	const char *wp = jstr(o, "websocket_path");
+	struct json_object *o = tc_expect("GET", stream_path, NULL, 200);
+	const char *wp = tc_str(o, "websocket_path");
 	char path[256];
 
 	CHECK(strncmp(wp, "/sandboxes/", 11) == 0 && strstr(wp, "/vnc?ticket="));
 	snprintf(path, sizeof(path), "/sandboxes/%s/vnc?ticket=%032d", first, 0);
-	CHECK(refused("GET", path, NULL, 401, "unauthorized"));
+	CHECK(tc_refused("GET", path, NULL, 401, "unauthorized"));
 	snprintf(path, sizeof(path), "/sandboxes/0123456789abcdef/vnc%s", strchr(wp, '?'));
-	CHECK(refused("GET", path, NULL, 404, "sandbox_not_found"));
+	CHECK(tc_refused("GET", path, NULL, 404, "sandbox_not_found"));
 	snprintf(path, sizeof(path), "%s", wp);
-	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
-	CHECK(refused("GET", path, NULL, 401, "unauthorized"));
+	CHECK(tc_refused("GET", path, NULL, 400, "invalid_request"));
+	CHECK(tc_refused("GET", path, NULL, 401, "unauthorized"));
 	json_object_put(o);
 }
 
 /* A resize changes the screen, and the sandbox's resolution with it; then back. */
+/* Where X's pointer is in the sandbox (xdotool, through the agent); false if unknown. */
+static bool x_pointer(int *x, int *y)
+{
+	char path[128];
+	struct json_object *o;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
+	o = tc_expect("POST", path, "{\"cmd\":\"xdotool getmouselocation\"}", 200);
+	ok = o && sscanf(tc_str(o, "stdout"), "x:%d y:%d", x, y) == 2;
+	json_object_put(o);
+	return ok;
+}
+
+/*
+ * Moves to client point (d, e) of a cw x ch screenshot of the 1280x800
+ * screen through route (0 /actions with scale, 1 Anthropic's tool, 2
+ * OpenAI's, both told of a cw x ch screen), and reads back the cursor the
+ * way that route's clients do; X's pointer into *x, *y. false if a request
+ * failed or the cursor read back is not (d, e).
+ */
+static bool move_via(int route, unsigned int cw, unsigned int ch, unsigned int d, unsigned int e,
+		     int *x, int *y)
+{
+	char path[256], body[256], want[64];
+	struct json_object *o, *res;
+	bool ok = false;
+
+	if (route == 0) {
+		snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
+		snprintf(body, sizeof(body), "{\"scale\":%.17g,\"actions\":[{\"type\":\"move\","
+			 "\"x\":%u,\"y\":%u},{\"type\":\"cursor\"}]}", cw / 1280.0, d, e);
+		o = tc_expect("POST", path, body, 200);
+		res = o ? json_object_array_get_idx(json_object_object_get(o, "results"), 1) : NULL;
+		ok = res && json_object_get_int(json_object_object_get(res, "x")) == (int)d &&
+		     json_object_get_int(json_object_object_get(res, "y")) == (int)e;
+		json_object_put(o);
+	} else {
+		snprintf(path, sizeof(path), "/sandboxes/%s/computer/%s?display_width=%u&"
+			 "display_height=%u", first, route == 1 ? "anthropic" : "openai", cw, ch);
+		snprintf(body, sizeof(body), route == 1 ?
+			 "{\"action\":\"mouse_move\",\"coordinate\":[%u,%u]}" :
+			 "{\"type\":\"move\",\"x\":%u,\"y\":%u}", d, e);
+		o = tc_expect("POST", path, body, 200);
+		ok = o != NULL;
+		json_object_put(o);
+		/* Anthropic's cursor_position answers on the declared screen too. */
+		snprintf(path, sizeof(path), "/sandboxes/%s/computer/anthropic?display_width=%u&"
+			 "display_height=%u", first, cw, ch);
+		o = tc_expect("POST", path, "{\"action\":\"cursor_position\"}", 200);
+		snprintf(want, sizeof(want), "X=%u,Y=%u", d, e);
+		ok = ok && o && !strcmp(tc_str(json_object_array_get_idx(json_object_object_get(o,
+					"content"), 0), "text"), want);
+		json_object_put(o);
+	}
+	return x_pointer(x, y) && ok;
+}
+
+/*
+ * One authority for coordinates: at scale 1, at 0.5 and on a declared
+ * 1024x640 screen, corner, edge and inner points of the screenshot land on
+ * the same screen pixel through /actions, Anthropic's and OpenAI's routes,
+ * that pixel's middle lies in the screenshot pixel's share of the screen,
+ * and each route reads the cursor back as the point sent.
+ */
+static void check_coordinates(void)
+{
+	static const unsigned int sizes[][2] = { { 1280, 800 }, { 640, 400 }, { 1024, 640 } };
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		unsigned int cw = sizes[s][0], ch = sizes[s][1];
+		const unsigned int pts[][2] = { { 0, 0 }, { cw - 1, ch - 1 }, { cw - 1, 0 },
+						{ cw / 2, 0 }, { 0, ch / 2 }, { 137, 251 },
+						{ cw / 3, 2 * ch / 3 } };
+
+		for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+			unsigned int d = pts[i][0], e = pts[i][1];
+			int x[3] = { -1, -1, -1 }, y[3] = { -1, -1, -1 };
+
+			for (int route = 0; route < 3; route++)
+				CHECK(move_via(route, cw, ch, d, e, &x[route], &y[route]));
+			CHECK(x[0] == x[1] && x[1] == x[2] && y[0] == y[1] && y[1] == y[2]);
+			/* The middle of pixel x, x + 1/2, lies in [d * 1280 / cw, (d + 1) * 1280 / cw). */
+			CHECK(x[0] >= 0 && (2ull * x[0] + 1) * cw >= 2ull * d * 1280 &&
+			      (2ull * x[0] + 1) * cw < 2ull * (d + 1) * 1280);
+			CHECK(y[0] >= 0 && (2ull * y[0] + 1) * ch >= 2ull * e * 800 &&
+			      (2ull * y[0] + 1) * ch < 2ull * (e + 1) * 800);
+			if (x[0] != x[1] || x[1] != x[2] || y[0] != y[1] || y[1] != y[2])
+				fprintf(stderr, "%ux%u point (%u, %u): /actions %d,%d anthropic %d,%d "
+					"openai %d,%d\n", cw, ch, d, e, x[0], y[0], x[1], y[1], x[2],
+					y[2]);
+		}
+	}
+}
+
 static void check_resize(void)
 {
 	static const unsigned int sizes[][2] = { { 1024, 768 }, { 1280, 800 } };
@@ -345,14 +332,14 @@ static void check_resize(void)
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/sandboxes/%s/display", first);
 		snprintf(body, sizeof(body), "{\"width\":%u,\"height\":%u}", sizes[i][0], sizes[i][1]);
-		o = expect("POST", path, body, 200);
+		o = tc_expect("POST", path, body, 200);
 		CHECK(o && json_object_get_int(json_object_object_get(o, "width")) == (int)sizes[i][0] &&
 		      json_object_get_int(json_object_object_get(o, "height")) == (int)sizes[i][1]);
 		json_object_put(o);
 		snprintf(path, sizeof(path), "/sandboxes/%s", first);
 		snprintf(want, sizeof(want), "%ux%u", sizes[i][0], sizes[i][1]);
-		o = expect("GET", path, NULL, 200);
-		CHECK(o && strcmp(jstr(o, "resolution"), want) == 0);
+		o = tc_expect("GET", path, NULL, 200);
+		CHECK(o && strcmp(tc_str(o, "resolution"), want) == 0);
 		json_object_put(o);
 	}
 }
@@ -364,9 +351,9 @@ static bool has_activity(struct json_object *entries, const char *what, const ch
 	for (size_t i = 0; i < json_object_array_length(entries); i++) {
 		struct json_object *e = json_object_array_get_idx(entries, i);
 
-		if (!strcmp(jstr(e, "what"), what) && !strncmp(jstr(e, "summary"), start, strlen(start)) &&
+		if (!strcmp(tc_str(e, "what"), what) && !strncmp(tc_str(e, "summary"), start, strlen(start)) &&
 		    json_object_get_int(json_object_object_get(e, "status")) == status &&
-		    (status < 400 || strstr(jstr(e, "error"), "invalid_request")))
+		    (status < 400 || strstr(tc_str(e, "error"), "invalid_request")))
 			return true;
 	}
 	return false;
@@ -380,10 +367,10 @@ static void check_activity(void)
 	int64_t last;
 
 	snprintf(path, sizeof(path), "/sandboxes/%s/activity", first);
-	o = expect("GET", path, NULL, 200);
+	o = tc_expect("GET", path, NULL, 200);
 	entries = o ? json_object_object_get(o, "entries") : NULL;
 	CHECK(entries && json_object_array_length(entries) > 5);
-	CHECK(entries && !strcmp(jstr(json_object_array_get_idx(entries, 0), "what"), "create"));
+	CHECK(entries && !strcmp(tc_str(json_object_array_get_idx(entries, 0), "what"), "create"));
 	CHECK(entries && has_activity(entries, "actions", "click x=200 y=60; type text=", 200));
 	CHECK(entries && has_activity(entries, "anthropic", "left_click coordinate=[160,48]", 200));
 	CHECK(entries && has_activity(entries, "anthropic", "left_click coordinate=[1024,10]", 400));
@@ -391,17 +378,17 @@ static void check_activity(void)
 	CHECK(entries && has_activity(entries, "command", "$ setsid xterm", 200));
 	CHECK(entries && has_activity(entries, "resize", "1024x768", 200));
 	for (size_t i = 0; entries && i < json_object_array_length(entries); i++)
-		CHECK(strcmp(jstr(json_object_array_get_idx(entries, i), "what"), "screenshot") &&
-		      strcmp(jstr(json_object_array_get_idx(entries, i), "what"), "cursor"));
+		CHECK(strcmp(tc_str(json_object_array_get_idx(entries, i), "what"), "screenshot") &&
+		      strcmp(tc_str(json_object_array_get_idx(entries, i), "what"), "cursor"));
 	last = o ? json_object_get_int64(json_object_object_get(o, "last")) : 0;
 	CHECK(last == (int64_t)(entries ? json_object_array_length(entries) : 0));
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/activity?after=%lld", first, (long long)last);
-	o = expect("GET", path, NULL, 200);
+	o = tc_expect("GET", path, NULL, 200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "entries")) == 0);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/activity?after=-1", first);
-	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	CHECK(tc_refused("GET", path, NULL, 400, "invalid_request"));
 }
 
 /* Whether Anthropic's zoom of region answers a PNG of w x h. */
@@ -413,8 +400,8 @@ static bool zoom_size(const char *path, const char *region, unsigned int w, unsi
 	bool ok;
 
 	snprintf(body, sizeof(body), "{\"action\":\"zoom\",\"region\":%s}", region);
-	o = expect("POST", path, body, 200);
-	ok = o && png_b64_size(jstr(json_object_object_get(json_object_array_get_idx(
+	o = tc_expect("POST", path, body, 200);
+	ok = o && png_b64_size(tc_str(json_object_object_get(json_object_array_get_idx(
 		json_object_object_get(o, "content"), 0), "source"), "data"), &gw, &gh);
 	json_object_put(o);
 	if (ok && (gw != w || gh != h))
@@ -425,38 +412,38 @@ static bool zoom_size(const char *path, const char *region, unsigned int w, unsi
 static void check_screen_and_hands(void)
 {
 	char path[256], body[512];
-	struct resp r;
+	struct tc_resp r;
 	unsigned int w = 0, h = 0;
 	struct json_object *o;
 
 	create("\"metadata\":{\"suite\":\"api\"}", first);
 	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?scale=0.5", first);
-	CHECK(http("GET", path, NULL, &r) && r.status == 200 && strcmp(r.type, "image/png") == 0);
+	CHECK(tc_http("GET", path, NULL, &r) && r.status == 200 && strcmp(r.type, "image/png") == 0);
 	CHECK(png_size(r.body, r.len, &w, &h) && w == 640 && h == 400);
 	free(r.body);
 
 	/* An xterm, then a click into it, text and Return: the guest gets a file. */
 	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
-	o = expect("POST", path, "{\"cmd\":\"setsid xterm -geometry 80x10+0+0 </dev/null "
+	o = tc_expect("POST", path, "{\"cmd\":\"setsid xterm -geometry 80x10+0+0 </dev/null "
 		   ">/dev/null 2>&1 & timeout 30 xdotool search --sync --onlyvisible --class "
 		   "xterm\"}", 200);
 	CHECK(o && json_object_get_int(json_object_object_get(o, "exit_code")) == 0);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
-	o = expect("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":200,\"y\":60},"
+	o = tc_expect("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":200,\"y\":60},"
 		   "{\"type\":\"type\",\"text\":\"echo 'made by the API' > /tmp/made.txt\"},"
 		   "{\"type\":\"key\",\"keys\":\"Return\"}],\"screenshot\":{\"format\":\"jpeg\"}}",
 		   200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "results")) == 3);
-	CHECK(o && strcmp(jstr(json_object_object_get(o, "screenshot"), "format"), "jpeg") == 0 &&
-	      strncmp(jstr(json_object_object_get(o, "screenshot"), "data"), "/9j/", 4) == 0);
+	CHECK(o && strcmp(tc_str(json_object_object_get(o, "screenshot"), "format"), "jpeg") == 0 &&
+	      strncmp(tc_str(json_object_object_get(o, "screenshot"), "data"), "/9j/", 4) == 0);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
-	o = expect("POST", path, "{\"cmd\":\"for i in $(seq 50); do [ -s /tmp/made.txt ] && "
+	o = tc_expect("POST", path, "{\"cmd\":\"for i in $(seq 50); do [ -s /tmp/made.txt ] && "
 		   "break; sleep 0.1; done\"}", 200);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/tmp/made.txt", first);
-	CHECK(http("GET", path, NULL, &r) && r.status == 200 &&
+	CHECK(tc_http("GET", path, NULL, &r) && r.status == 200 &&
 	      strcmp(r.body, "made by the API\n") == 0);
 	free(r.body);
 
@@ -466,51 +453,51 @@ static void check_screen_and_hands(void)
 	 */
 	snprintf(path, sizeof(path), "/sandboxes/%s/computer/anthropic?display_width=1024&"
 		 "display_height=640", first);
-	o = expect("POST", path, "{\"action\":\"left_click\",\"coordinate\":[160,48]}", 200);
-	CHECK(o && png_b64_size(jstr(json_object_object_get(json_object_array_get_idx(
+	o = tc_expect("POST", path, "{\"action\":\"left_click\",\"coordinate\":[160,48]}", 200);
+	CHECK(o && png_b64_size(tc_str(json_object_object_get(json_object_array_get_idx(
 		json_object_object_get(o, "content"), 0), "source"), "data"), &w, &h) &&
 	      w == 1024 && h == 640);
 	json_object_put(o);
-	o = expect("POST", path, "{\"action\":\"cursor_position\"}", 200);
-	CHECK(o && strcmp(jstr(json_object_array_get_idx(json_object_object_get(o, "content"), 0),
+	o = tc_expect("POST", path, "{\"action\":\"cursor_position\"}", 200);
+	CHECK(o && strcmp(tc_str(json_object_array_get_idx(json_object_object_get(o, "content"), 0),
 			       "text"), "X=160,Y=48") == 0);
 	json_object_put(o);
-	json_object_put(expect("POST", path, "{\"action\":\"type\",\"text\":\"echo \\\"by "
+	json_object_put(tc_expect("POST", path, "{\"action\":\"type\",\"text\":\"echo \\\"by "
 			       "claude\\\" > /tmp/claude.txt\"}", 200));
-	json_object_put(expect("POST", path, "{\"action\":\"key\",\"text\":\"Return\"}", 200));
-	CHECK(refused("POST", path, "{\"action\":\"fly\"}", 400, "invalid_request"));
-	CHECK(refused("POST", path, "{\"action\":\"left_click\",\"coordinate\":[1024,10]}", 400,
+	json_object_put(tc_expect("POST", path, "{\"action\":\"key\",\"text\":\"Return\"}", 200));
+	CHECK(tc_refused("POST", path, "{\"action\":\"fly\"}", 400, "invalid_request"));
+	CHECK(tc_refused("POST", path, "{\"action\":\"left_click\",\"coordinate\":[1024,10]}", 400,
 		      "invalid_request"));
 	/* zoom's region is a box's corners on the declared screen, answered at the real size. */
 	CHECK(zoom_size(path, "[0,0,1024,640]", 1280, 800));
 	CHECK(zoom_size(path, "[512,320,1024,640]", 640, 400));
-	CHECK(refused("POST", path, "{\"action\":\"zoom\",\"region\":[0,0,1025,640]}", 400,
+	CHECK(tc_refused("POST", path, "{\"action\":\"zoom\",\"region\":[0,0,1025,640]}", 400,
 		      "invalid_request"));
-	CHECK(refused("POST", path, "{\"action\":\"zoom\",\"region\":[10,0,10,640]}", 400,
+	CHECK(tc_refused("POST", path, "{\"action\":\"zoom\",\"region\":[10,0,10,640]}", 400,
 		      "invalid_request"));
 	/* And OpenAI's, batched, on the real size. */
 	snprintf(path, sizeof(path), "/sandboxes/%s/computer/openai", first);
-	o = expect("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":200,\"y\":60},"
+	o = tc_expect("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":200,\"y\":60},"
 		   "{\"type\":\"type\",\"text\":\"echo by openai > /tmp/openai.txt\"},"
 		   "{\"type\":\"keypress\",\"keys\":[\"ENTER\"]}]}", 200);
-	CHECK(o && strcmp(jstr(o, "type"), "computer_screenshot") == 0 &&
-	      strncmp(jstr(o, "image_url"), "data:image/png;base64,", 22) == 0 &&
-	      png_b64_size(jstr(o, "image_url") + 22, &w, &h) && w == 1280 && h == 800);
+	CHECK(o && strcmp(tc_str(o, "type"), "computer_screenshot") == 0 &&
+	      strncmp(tc_str(o, "image_url"), "data:image/png;base64,", 22) == 0 &&
+	      png_b64_size(tc_str(o, "image_url") + 22, &w, &h) && w == 1280 && h == 800);
 	json_object_put(o);
-	CHECK(refused("POST", path, "{\"type\":\"click\",\"x\":10,\"y\":10,\"button\":\"nose\"}",
+	CHECK(tc_refused("POST", path, "{\"type\":\"click\",\"x\":10,\"y\":10,\"button\":\"nose\"}",
 		      400, "invalid_request"));
 	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
-	o = expect("POST", path, "{\"cmd\":\"for i in $(seq 50); do [ -s /tmp/openai.txt ] && "
+	o = tc_expect("POST", path, "{\"cmd\":\"for i in $(seq 50); do [ -s /tmp/openai.txt ] && "
 		   "break; sleep 0.1; done; cat /tmp/claude.txt /tmp/openai.txt\"}", 200);
-	CHECK(o && strcmp(jstr(o, "stdout"), "by claude\nby openai\n") == 0);
+	CHECK(o && strcmp(tc_str(o, "stdout"), "by claude\nby openai\n") == 0);
 	json_object_put(o);
 
 	/* Off the xterm, which hides the pointer while one types. */
 	snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
-	json_object_put(expect("POST", path, "{\"actions\":[{\"type\":\"move\",\"x\":300,"
+	json_object_put(tc_expect("POST", path, "{\"actions\":[{\"type\":\"move\",\"x\":300,"
 			       "\"y\":500}]}", 200));
 	snprintf(path, sizeof(path), "/sandboxes/%s/cursor", first);
-	o = expect("GET", path, NULL, 200);
+	o = tc_expect("GET", path, NULL, 200);
 	CHECK(o && json_object_get_int(json_object_object_get(o, "x")) == 300 &&
 	      json_object_get_int(json_object_object_get(o, "y")) == 500);
 	json_object_put(o);
@@ -524,7 +511,7 @@ static void check_screen_and_hands(void)
 	CHECK(vnc_pointer(path, 700, 650) && cursor_is(700, 650));
 	check_vnc_tickets(path);
 	snprintf(body, sizeof(body), "/sandboxes?metadata.suite=api&state=running");
-	o = expect("GET", body, NULL, 200);
+	o = tc_expect("GET", body, NULL, 200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 1);
 	json_object_put(o);
 	check_resize();
@@ -536,7 +523,7 @@ static void check_files_and_commands(void)
 	size_t n = 50u << 20;
 	uint8_t *blob = malloc(n);
 	char path[256];
-	struct resp r;
+	struct tc_resp r;
 	struct json_object *o;
 	uint32_t x = 2463534242u;
 	int pid;
@@ -546,18 +533,18 @@ static void check_files_and_commands(void)
 		blob[i] = (uint8_t)x;
 	}
 	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/home/user/blob.bin&mode=600", first);
-	CHECK(blob && http_key("PUT", path, api_key, blob, n, &r) && r.status == 201 &&
+	CHECK(blob && tc_http_key("PUT", path, tc_key, blob, n, &r) && r.status == 201 &&
 	      strstr(r.body, "\"size\":52428800"));
 	free(r.body);
 	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/home/user/blob.bin", first);
-	CHECK(http("GET", path, NULL, &r) && r.status == 200 && r.len == n &&
+	CHECK(tc_http("GET", path, NULL, &r) && r.status == 200 && r.len == n &&
 	      memcmp(r.body, blob, n) == 0);
 	free(r.body);
 	free(blob);
 
 	/* Streamed: three lines a fifth of a second apart, then the exit. */
 	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
-	CHECK(http("POST", path, "{\"cmd\":\"for i in 1 2 3; do echo line$i; sleep 0.2; done; "
+	CHECK(tc_http("POST", path, "{\"cmd\":\"for i in 1 2 3; do echo line$i; sleep 0.2; done; "
 		   "exit 7\",\"stream\":\"ndjson\"}", &r) && r.status == 200 &&
 	      strcmp(r.type, "application/x-ndjson") == 0);
 	CHECK(strstr(r.body, "{\"data\":\"line1\\n\",\"type\":\"stdout\"}\n"
@@ -566,96 +553,96 @@ static void check_files_and_commands(void)
 	CHECK(strstr(r.body, "\"exit_code\":7") && strstr(r.body, "\"type\":\"exit\""));
 	free(r.body);
 	/* A program that is not there: the same code whole or streamed. */
-	CHECK(refused("POST", path, "{\"argv\":[\"/no/such/program\"]}", 404, "not_found"));
-	CHECK(http("POST", path, "{\"argv\":[\"/no/such/program\"],\"stream\":\"ndjson\"}", &r) &&
+	CHECK(tc_refused("POST", path, "{\"argv\":[\"/no/such/program\"]}", 404, "not_found"));
+	CHECK(tc_http("POST", path, "{\"argv\":[\"/no/such/program\"],\"stream\":\"ndjson\"}", &r) &&
 	      r.status == 200 && strstr(r.body, "\"type\":\"error\"") &&
 	      strstr(r.body, "\"code\":\"not_found\""));
 	free(r.body);
-	o = expect("POST", path, "{\"argv\":[\"sh\",\"-c\",\"echo $FOO; cat\"],\"env\":{\"FOO\":\"bar\"},"
+	o = tc_expect("POST", path, "{\"argv\":[\"sh\",\"-c\",\"echo $FOO; cat\"],\"env\":{\"FOO\":\"bar\"},"
 		   "\"stdin\":\"from stdin\"}", 200);
-	CHECK(o && strcmp(jstr(o, "stdout"), "bar\nfrom stdin") == 0);
+	CHECK(o && strcmp(tc_str(o, "stdout"), "bar\nfrom stdin") == 0);
 	json_object_put(o);
 
 	/* In the background: stdin fed later, a process list, a kill. */
-	o = expect("POST", path, "{\"cmd\":\"cat > /tmp/bg.txt\",\"background\":true,"
+	o = tc_expect("POST", path, "{\"cmd\":\"cat > /tmp/bg.txt\",\"background\":true,"
 		   "\"keep_stdin\":true}", 201);
 	pid = o ? json_object_get_int(json_object_object_get(o, "pid")) : 0;
 	CHECK(pid > 0);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/processes/%d/stdin", first, pid);
-	json_object_put(expect("POST", path, "hello ", 204));
+	json_object_put(tc_expect("POST", path, "hello ", 204));
 	snprintf(path, sizeof(path), "/sandboxes/%s/processes/%d/stdin?close=true", first, pid);
-	json_object_put(expect("POST", path, "world", 204));
+	json_object_put(tc_expect("POST", path, "world", 204));
 	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
-	o = expect("POST", path, "{\"cmd\":\"while pgrep -x cat >/dev/null; do sleep 0.1; done; "
+	o = tc_expect("POST", path, "{\"cmd\":\"while pgrep -x cat >/dev/null; do sleep 0.1; done; "
 		   "cat /tmp/bg.txt\"}", 200);
-	CHECK(o && strcmp(jstr(o, "stdout"), "hello world") == 0);
+	CHECK(o && strcmp(tc_str(o, "stdout"), "hello world") == 0);
 	json_object_put(o);
-	o = expect("POST", path, "{\"cmd\":\"sleep 1000\",\"background\":true}", 201);
+	o = tc_expect("POST", path, "{\"cmd\":\"sleep 1000\",\"background\":true}", 201);
 	pid = o ? json_object_get_int(json_object_object_get(o, "pid")) : 0;
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/processes", first);
-	o = expect("GET", path, NULL, 200);
+	o = tc_expect("GET", path, NULL, 200);
 	CHECK(o && strstr(json_object_to_json_string(o), "sleep 1000"));
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/processes/%d", first, pid);
-	json_object_put(expect("DELETE", path, NULL, 204));
-	CHECK(refused("DELETE", "/sandboxes/x/processes/1", NULL, 404, "sandbox_not_found"));
+	json_object_put(tc_expect("DELETE", path, NULL, 204));
+	CHECK(tc_refused("DELETE", "/sandboxes/x/processes/1", NULL, 404, "sandbox_not_found"));
 
 	/* Folders, stat, list, rename, remove. */
 	snprintf(path, sizeof(path), "/sandboxes/%s/files/mkdir?path=/tmp/a/b", first);
-	json_object_put(expect("POST", path, NULL, 204));
+	json_object_put(tc_expect("POST", path, NULL, 204));
 	snprintf(path, sizeof(path), "/sandboxes/%s/files/rename?from=/tmp/bg.txt&to=/tmp/a/b/f",
 		 first);
-	json_object_put(expect("POST", path, NULL, 204));
+	json_object_put(tc_expect("POST", path, NULL, 204));
 	snprintf(path, sizeof(path), "/sandboxes/%s/files/stat?path=/tmp/a/b/f", first);
-	o = expect("GET", path, NULL, 200);
-	CHECK(o && strcmp(jstr(o, "type"), "file") == 0 &&
+	o = tc_expect("GET", path, NULL, 200);
+	CHECK(o && strcmp(tc_str(o, "type"), "file") == 0 &&
 	      json_object_get_int(json_object_object_get(o, "size")) == 11);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/files/list?path=/tmp/a&depth=2", first);
-	o = expect("GET", path, NULL, 200);
+	o = tc_expect("GET", path, NULL, 200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "entries")) == 2);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/tmp/a", first);
-	CHECK(refused("DELETE", path, NULL, 409, "conflict"));
+	CHECK(tc_refused("DELETE", path, NULL, 409, "conflict"));
 	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/tmp/a&recursive=true", first);
-	json_object_put(expect("DELETE", path, NULL, 204));
+	json_object_put(tc_expect("DELETE", path, NULL, 204));
 	snprintf(path, sizeof(path), "/sandboxes/%s/files/stat?path=/tmp/a", first);
-	CHECK(refused("GET", path, NULL, 404, "not_found"));
+	CHECK(tc_refused("GET", path, NULL, 404, "not_found"));
 }
 
 static void check_bad_input(void)
 {
 	char path[256], *big;
-	struct resp r;
+	struct tc_resp r;
 
-	CHECK(refused("POST", "/sandboxes", "{\"template\":", 400, "invalid_json"));
-	CHECK(refused("POST", "/sandboxes", "[1,2]", 400, "invalid_json"));
-	CHECK(refused("POST", "/sandboxes", "{\"vcpus\":\"two\"}", 400, "invalid_request"));
-	CHECK(refused("POST", "/sandboxes", "{\"colour\":\"red\"}", 400, "invalid_request"));
-	CHECK(refused("POST", "/sandboxes", "{\"template\":\"nope\"}", 400, "invalid_request"));
-	CHECK(refused("POST", "/sandboxes", "{\"resolution\":\"10x10\"}", 400, "invalid_request"));
-	CHECK(refused("GET", "/sandboxes/0123456789abcdef", NULL, 404, "sandbox_not_found"));
-	CHECK(refused("GET", "/nowhere", NULL, 404, "not_found"));
-	CHECK(refused("PATCH", "/sandboxes", NULL, 405, "method_not_allowed"));
-	CHECK(refused("GET", "/sandboxes?state=asleep", NULL, 400, "invalid_request"));
+	CHECK(tc_refused("POST", "/sandboxes", "{\"template\":", 400, "invalid_json"));
+	CHECK(tc_refused("POST", "/sandboxes", "[1,2]", 400, "invalid_json"));
+	CHECK(tc_refused("POST", "/sandboxes", "{\"vcpus\":\"two\"}", 400, "invalid_request"));
+	CHECK(tc_refused("POST", "/sandboxes", "{\"colour\":\"red\"}", 400, "invalid_request"));
+	CHECK(tc_refused("POST", "/sandboxes", "{\"template\":\"nope\"}", 400, "invalid_request"));
+	CHECK(tc_refused("POST", "/sandboxes", "{\"resolution\":\"10x10\"}", 400, "invalid_request"));
+	CHECK(tc_refused("GET", "/sandboxes/0123456789abcdef", NULL, 404, "sandbox_not_found"));
+	CHECK(tc_refused("GET", "/nowhere", NULL, 404, "not_found"));
+	CHECK(tc_refused("PATCH", "/sandboxes", NULL, 405, "method_not_allowed"));
+	CHECK(tc_refused("GET", "/sandboxes?state=asleep", NULL, 400, "invalid_request"));
 	snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
-	CHECK(refused("POST", path, "{\"actions\":[{\"type\":\"teleport\"}]}", 400,
+	CHECK(tc_refused("POST", path, "{\"actions\":[{\"type\":\"teleport\"}]}", 400,
 		      "invalid_request"));
-	CHECK(refused("POST", path, "{\"actions\":[{\"type\":\"key\",\"keys\":\"ctrl+nosuchkey\"}]}",
+	CHECK(tc_refused("POST", path, "{\"actions\":[{\"type\":\"key\",\"keys\":\"ctrl+nosuchkey\"}]}",
 		      400, "invalid_request"));
-	CHECK(refused("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":5000,\"y\":10}]}", 400,
+	CHECK(tc_refused("POST", path, "{\"actions\":[{\"type\":\"click\",\"x\":5000,\"y\":10}]}", 400,
 		      "invalid_request"));
-	CHECK(refused("POST", path, "{\"actions\":[{\"type\":\"move\",\"x\":\"10\",\"y\":10}]}",
+	CHECK(tc_refused("POST", path, "{\"actions\":[{\"type\":\"move\",\"x\":\"10\",\"y\":10}]}",
 		      400, "invalid_request"));
 	big = malloc((2u << 20) + 1);
 	memset(big, ' ', 2u << 20);
 	big[2u << 20] = '\0';
-	CHECK(refused("POST", path, big, 413, "payload_too_large"));
+	CHECK(tc_refused("POST", path, big, 413, "payload_too_large"));
 	free(big);
 	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?region=1,2,3", first);
-	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	CHECK(tc_refused("GET", path, NULL, 400, "invalid_request"));
 	/* Query values are parsed whole: no number read off a prefix, no flag guessed. */
 	static const char *const bad_queries[] = {
 		"screenshot?format=jpeg&quality=abc", "screenshot?format=jpeg&quality=101",
@@ -665,22 +652,22 @@ static void check_bad_input(void)
 	};
 	for (size_t i = 0; i < sizeof(bad_queries) / sizeof(bad_queries[0]); i++) {
 		snprintf(path, sizeof(path), "/sandboxes/%s/%s", first, bad_queries[i]);
-		CHECK(refused(strncmp(bad_queries[i], "files/", 6) ? "GET" : "POST", path, NULL, 400,
+		CHECK(tc_refused(strncmp(bad_queries[i], "files/", 6) ? "GET" : "POST", path, NULL, 400,
 			      "invalid_request"));
 	}
 	snprintf(path, sizeof(path), "/sandboxes/%s/screenshot?format=gif", first);
-	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	CHECK(tc_refused("GET", path, NULL, 400, "invalid_request"));
 	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=relative.txt", first);
-	CHECK(refused("GET", path, NULL, 400, "invalid_request"));
+	CHECK(tc_refused("GET", path, NULL, 400, "invalid_request"));
 	snprintf(path, sizeof(path), "/sandboxes/%s/files?path=/no/such/file", first);
-	CHECK(refused("GET", path, NULL, 404, "not_found"));
+	CHECK(tc_refused("GET", path, NULL, 404, "not_found"));
 	snprintf(path, sizeof(path), "/sandboxes/%s/commands", first);
-	CHECK(refused("POST", path, "{\"cmd\":\"true\",\"argv\":[\"true\"]}", 400, "invalid_request"));
-	CHECK(refused("POST", path, "{\"argv\":[\"/no/such/program\"]}", 404, "not_found"));
+	CHECK(tc_refused("POST", path, "{\"cmd\":\"true\",\"argv\":[\"true\"]}", 400, "invalid_request"));
+	CHECK(tc_refused("POST", path, "{\"argv\":[\"/no/such/program\"]}", 404, "not_found"));
 	/* A bad request changed nothing: the sandbox still answers. */
 	snprintf(path, sizeof(path), "/sandboxes/%s", first);
-	json_object_put(expect("GET", path, NULL, 200));
-	CHECK(http("GET", "/sandboxes", NULL, &r) && r.status == 200 &&
+	json_object_put(tc_expect("GET", path, NULL, 200));
+	CHECK(tc_http("GET", "/sandboxes", NULL, &r) && r.status == 200 &&
 	      strstr(r.body, first) != NULL);
 	free(r.body);
 }
@@ -712,19 +699,19 @@ static void check_many_and_timeout(void)
 		pthread_create(&c[i].thread, NULL, create_thread, &c[i]);
 	for (int i = 0; i < 4; i++)
 		pthread_join(c[i].thread, NULL);
-	o = expect("GET", "/sandboxes?state=running", NULL, 200);
+	o = tc_expect("GET", "/sandboxes?state=running", NULL, 200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 5);
 	json_object_put(o);
-	CHECK(refused("POST", "/sandboxes", "{\"template\":\"minimal\"}", 429, "too_many_sandboxes"));
+	CHECK(tc_refused("POST", "/sandboxes", "{\"template\":\"minimal\"}", 429, "too_many_sandboxes"));
 
 	/* The last one's timeout, cut to 2 s, passes: it is ended and its files go. */
 	snprintf(path, sizeof(path), "/sandboxes/%s/timeout", c[3].id);
-	json_object_put(expect("POST", path, "{\"timeout\":2}", 200));
+	json_object_put(tc_expect("POST", path, "{\"timeout\":2}", 200));
 	snprintf(path, sizeof(path), "/sandboxes/%s", c[3].id);
 	for (int i = 0; i < 200 && sandbox_dir_exists(c[3].id); i++)
 		usleep(100000);
 	CHECK(!sandbox_dir_exists(c[3].id));
-	CHECK(refused("GET", path, NULL, 404, "sandbox_not_found"));
+	CHECK(tc_refused("GET", path, NULL, 404, "sandbox_not_found"));
 
 	/* A monitor killed outright: reported dead at once, files gone, then deleted. */
 	{
@@ -735,23 +722,23 @@ static void check_many_and_timeout(void)
 		o = NULL;
 		for (int i = 0; i < 50; i++) {
 			json_object_put(o);
-			o = expect("GET", path, NULL, 200);
-			if (o && strcmp(jstr(o, "state"), "dead") == 0)
+			o = tc_expect("GET", path, NULL, 200);
+			if (o && strcmp(tc_str(o, "state"), "dead") == 0)
 				break;
 			usleep(100000);
 		}
-		CHECK(o && strcmp(jstr(o, "state"), "dead") == 0 &&
-		      strstr(jstr(o, "reason"), "signal 9"));
+		CHECK(o && strcmp(tc_str(o, "state"), "dead") == 0 &&
+		      strstr(tc_str(o, "reason"), "signal 9"));
 		json_object_put(o);
 		CHECK(!sandbox_dir_exists(c[2].id));
 		snprintf(path, sizeof(path), "/sandboxes/%s/screenshot", c[2].id);
-		CHECK(refused("GET", path, NULL, 409, "sandbox_not_running"));
+		CHECK(tc_refused("GET", path, NULL, 409, "sandbox_not_running"));
 		snprintf(path, sizeof(path), "/sandboxes/%s", c[2].id);
-		json_object_put(expect("DELETE", path, NULL, 204));
-		CHECK(refused("GET", path, NULL, 404, "sandbox_not_found"));
+		json_object_put(tc_expect("DELETE", path, NULL, 204));
+		CHECK(tc_refused("GET", path, NULL, 404, "sandbox_not_found"));
 	}
 	snprintf(path, sizeof(path), "/sandboxes/%s", c[1].id);
-	json_object_put(expect("DELETE", path, NULL, 204));
+	json_object_put(tc_expect("DELETE", path, NULL, 204));
 	CHECK(!sandbox_dir_exists(c[1].id));
 }
 
@@ -810,7 +797,7 @@ static void check_restart_and_stop(void)
 	if (d)
 		closedir(d);
 	CHECK(left == 0);
-	o = expect("GET", "/sandboxes", NULL, 200);
+	o = tc_expect("GET", "/sandboxes", NULL, 200);
 	CHECK(o && json_object_array_length(json_object_object_get(o, "sandboxes")) == 0);
 	json_object_put(o);
 
@@ -850,6 +837,7 @@ int main(int argc, char **argv)
 	RUN(check_auth);
 	RUN(check_screen_and_hands);
 	RUN(check_files_and_commands);
+	RUN(check_coordinates);
 	RUN(check_bad_input);
 	RUN(check_many_and_timeout);
 	RUN(check_restart_and_stop);

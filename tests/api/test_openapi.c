@@ -1,5 +1,5 @@
 /*
- * api/openapi.yaml against the routes cubicled serves (api_routes[]): the
+ * api/openapi.yaml against the routes cubicled serves (api_routes_new()): the
  * file parses (libyaml) as OpenAPI 3.0; every route is an operation there
  * and every operation is a route; every operation has a response; every
  * {parameter} of a path is declared as a required path parameter (on the
@@ -21,6 +21,7 @@
 
 static yaml_document_t doc;
 static yaml_node_t *root, *paths;      /* of doc */
+static struct api_routes *routes;      /* the table cubicled serves */
 static int operations;
 
 static const char *const methods[] = { "get", "put", "post", "delete", "options", "head",
@@ -95,10 +96,10 @@ static yaml_node_t *deref(yaml_node_t *n)
 /* Whether a route has method on the "/"-prefixed path; its flags in *flags. */
 static bool served(const char *method, const char *path, unsigned int *flags)
 {
-	for (size_t i = 0; i < api_nroutes; i++) {
-		if (strcasecmp(api_routes[i].method, method) == 0 && path[0] == '/' &&
-		    strcmp(api_routes[i].pattern, path + 1) == 0) {
-			*flags = api_routes[i].flags;
+	for (size_t i = 0; i < routes->n; i++) {
+		if (strcasecmp(routes->rows[i].method, method) == 0 && path[0] == '/' &&
+		    strcmp(routes->rows[i].pattern, path + 1) == 0) {
+			*flags = routes->rows[i].flags;
 			return true;
 		}
 	}
@@ -244,19 +245,19 @@ static void check_operations(void)
 /* Every route but the web console's files is an operation. */
 static void check_routes(void)
 {
-	for (size_t i = 0; i < api_nroutes; i++) {
+	for (size_t i = 0; i < routes->n; i++) {
 		char path[256], method[16];
 		size_t j;
 
-		if (api_routes[i].flags & ROUTE_WEB)
+		if (routes->rows[i].flags & ROUTE_WEB)
 			continue;       /* the console's files, not operations */
-		snprintf(path, sizeof(path), "/%s", api_routes[i].pattern);
-		for (j = 0; api_routes[i].method[j] && j < sizeof(method) - 1; j++)
-			method[j] = (char)(api_routes[i].method[j] | 0x20);
+		snprintf(path, sizeof(path), "/%s", routes->rows[i].pattern);
+		for (j = 0; routes->rows[i].method[j] && j < sizeof(method) - 1; j++)
+			method[j] = (char)(routes->rows[i].method[j] | 0x20);
 		method[j] = '\0';
 		if (!get(get(paths, path), method)) {
 			CHECK(!"a route is in openapi.yaml");
-			fprintf(stderr, "  %s %s is not described\n", api_routes[i].method, path);
+			fprintf(stderr, "  %s %s is not described\n", routes->rows[i].method, path);
 		}
 	}
 }
@@ -337,11 +338,11 @@ static void test_operations_are_routes(void)
 {
 	size_t web = 0;
 
-	for (size_t i = 0; i < api_nroutes; i++)
-		web += !!(api_routes[i].flags & ROUTE_WEB);
+	for (size_t i = 0; i < routes->n; i++)
+		web += !!(routes->rows[i].flags & ROUTE_WEB);
 	if (is_mapping(paths))
 		check_operations();
-	CHECK((size_t)operations == api_nroutes - web);
+	CHECK((size_t)operations == routes->n - web);
 }
 
 static void test_routes_are_operations(void)
@@ -356,9 +357,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s OPENAPI_YAML\n", argv[0]);
 		return 2;
 	}
+	routes = api_routes_new();
+	if (!routes) {
+		CHECK(!"the route table is made");
+		return check_done();
+	}
 	if (!load(argv[1])) {
 		CHECK(!"openapi.yaml parses");
 		yaml_document_delete(&doc);
+		api_routes_free(routes);
 		return check_done();
 	}
 	root = yaml_document_get_root_node(&doc);
@@ -368,7 +375,8 @@ int main(int argc, char **argv)
 	RUN(test_routes_are_operations);
 	RUN(check_refs);
 	RUN(check_security);
-	printf("%d operations, %zu routes\n", operations, api_nroutes);
+	printf("%d operations, %zu routes\n", operations, routes->n);
 	yaml_document_delete(&doc);
+	api_routes_free(routes);
 	return check_done();
 }

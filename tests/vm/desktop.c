@@ -5,11 +5,71 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "fdio.h"
+#include "usock.h"
+
+int desktop_boot(struct desktop *d, const char *vmm, const char *guest_dir, const char *image,
+		 const char *memory_mib, bool vnc, char *const extra[], int timeout_s)
+{
+	char *argv[32];
+	size_t n;
+
+	memset(d, 0, sizeof(*d));
+	d->vm.in = d->vm.out = d->vm.err = -1;
+	d->kernel = vm_guest_path(guest_dir, "kernel.path");
+	d->image = vm_guest_path(guest_dir, image);
+	snprintf(d->dir, sizeof(d->dir), "/tmp/cubicle-vmtest-XXXXXX");
+	if (!mkdtemp(d->dir)) {
+		perror("mkdtemp");
+		d->dir[0] = '\0';
+		return -1;
+	}
+	snprintf(d->ctl, sizeof(d->ctl), "%s/control", d->dir);
+	snprintf(d->vsock, sizeof(d->vsock), "%s/vsock", d->dir);
+	snprintf(d->pw_path, sizeof(d->pw_path), "%s/vnc-password", d->dir);
+	char *base[] = { (char *)vmm, "--kernel", d->kernel, "--disk", d->image, "--vcpus", "2",
+			 "--memory", (char *)memory_mib, "--control", d->ctl, "--vsock", d->vsock };
+	char *with_vnc[] = { "--vnc", "127.0.0.1:0", "--vnc-password-file", d->pw_path };
+
+	memcpy(argv, base, sizeof(base));
+	n = sizeof(base) / sizeof(*base);
+	if (vnc) {
+		memcpy(argv + n, with_vnc, sizeof(with_vnc));
+		n += sizeof(with_vnc) / sizeof(*with_vnc);
+	}
+	for (size_t i = 0; extra && extra[i] && n < sizeof(argv) / sizeof(*argv) - 3; i++)
+		argv[n++] = extra[i];
+	argv[n++] = "--append";
+	argv[n++] = "cubicle.noshell";
+	argv[n] = NULL;
+	if (vm_start(&d->vm, argv) < 0) {
+		fprintf(stderr, "cannot start %s\n", vmm);
+		return -1;
+	}
+	if (!vm_expect(&d->vm, "cubicle-agent: desktop ready", timeout_s)) {
+		fprintf(stderr, "no desktop within %d s\n", timeout_s);
+		return -1;
+	}
+	return 0;
+}
+
+void desktop_end(struct desktop *d, bool failed)
+{
+	if (failed && d->vm.out_buf)
+		fprintf(stderr, "cubicle-vmm said:\n%s\nconsole:\n%s", d->vm.err_buf, d->vm.out_buf);
+	vm_free(&d->vm);
+	if (d->dir[0]) {
+		unlink(d->ctl);
+		unlink(d->vsock);
+		unlink(d->pw_path);
+		rmdir(d->dir);
+	}
+	free(d->kernel);
+	free(d->image);
+}
 
 struct out {
 	char buf[8192];
@@ -46,65 +106,73 @@ const char *guest_exec(const char *vsock, const char *cmd)
 
 void guest_poweroff(const char *vsock)
 {
-	struct json_object *req = json_object_new_object(), *reply = NULL;
-	struct agent_error err;
-
-	json_object_object_add(req, "op", json_object_new_string("poweroff"));
-	agent_call(vsock, req, &reply, &err);
-	json_object_put(req);
-	json_object_put(reply);
+	agent_poweroff(vsock, NULL, 30000);
 }
 
 char *control_request(const char *ctl, const char *req, uint8_t **data, size_t *len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = usock_connect(ctl, 0);
 	char line[1024];
 	size_t n = 0;
 	const char *b;
 
 	*data = NULL;
 	*len = 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctl);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+	if (fd < 0)
+		return NULL;
+	if (fdio_write_all(fd, req, strlen(req)) < 0) {
 		close(fd);
 		return NULL;
 	}
+	/* Byte by byte, so that no image byte after the line is taken with it. */
 	while (n + 1 < sizeof(line) && read(fd, line + n, 1) == 1 && line[n] != '\n')
 		n++;
 	line[n] = '\0';
 	if ((b = strstr(line, "\"bytes\":"))) {
 		*len = strtoull(b + 8, NULL, 10);
 		*data = malloc(*len ? *len : 1);
-		for (size_t got = 0; got < *len;) {
-			ssize_t r = read(fd, *data + got, *len - got);
-			if (r <= 0)
-				break;
-			got += (size_t)r;
+		if (!*data || fdio_read_full(fd, *data, *len) < 0) {
+			free(*data);
+			*data = NULL;
+			*len = 0;
 		}
 	}
 	close(fd);
 	return strdup(line);
 }
 
-bool control_act(const char *ctl, const char *list)
+char *control_line(const char *ctl, const char *req)
 {
-	size_t n = strlen(list) + 64, len = 0;
+	uint8_t *data;
+	size_t len;
+	char *line = control_request(ctl, req, &data, &len);
+
+	free(data);
+	return line;
+}
+
+char *control_actions(const char *ctl, const char *list, const char *extra)
+{
+	size_t n = strlen(list) + (extra ? strlen(extra) : 0) + 64;
 	char *req = malloc(n), *line;
-	uint8_t *data = NULL;
-	bool ok;
 
 	if (!req)
-		return false;
-	snprintf(req, n, "{\"op\":\"actions\",\"actions\":%s}\n", list);
-	line = control_request(ctl, req, &data, &len);
-	ok = line && strncmp(line, "{\"ok\":true", 10) == 0;
+		return NULL;
+	snprintf(req, n, "{\"op\":\"actions\"%s%s,\"actions\":%s}\n", extra ? "," : "",
+		 extra ? extra : "", list);
+	line = control_line(ctl, req);
+	free(req);
+	return line;
+}
+
+bool control_act(const char *ctl, const char *list)
+{
+	char *line = control_actions(ctl, list, NULL);
+	bool ok = line && strncmp(line, "{\"ok\":true", 10) == 0;
+
 	if (!ok)
 		fprintf(stderr, "actions %s: %s\n", list, line ? line : "(no answer)");
 	free(line);
-	free(data);
-	free(req);
 	return ok;
 }
 
@@ -141,4 +209,25 @@ uint8_t *screenshot_rgb(const char *ctl, uint32_t *w, uint32_t *h)
 	free(line);
 	free(data);
 	return rgb;
+}
+
+int control_vnc_port(const char *ctl)
+{
+	char *line = control_line(ctl, "{\"op\":\"display\"}\n");
+	const char *p = line ? strstr(line, "\"port\":") : NULL;
+	int port = p ? atoi(p + 7) : 0;
+
+	free(line);
+	return port;
+}
+
+bool xwininfo_rect(const char *out, struct rect *r)
+{
+	const char *px = out ? strstr(out, "Absolute upper-left X:") : NULL;
+	const char *py = out ? strstr(out, "Absolute upper-left Y:") : NULL;
+	const char *pw = out ? strstr(out, "Width:") : NULL, *ph = out ? strstr(out, "Height:") : NULL;
+
+	return px && py && pw && ph && sscanf(px, "Absolute upper-left X: %d", &r->x) == 1 &&
+	       sscanf(py, "Absolute upper-left Y: %d", &r->y) == 1 &&
+	       sscanf(pw, "Width: %d", &r->w) == 1 && sscanf(ph, "Height: %d", &r->h) == 1;
 }

@@ -14,38 +14,28 @@
  *
  * usage: test_desktop CUBICLE_VMM GUEST_DIR
  */
-#include <rfb/rfbclient.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <turbojpeg.h>
-#include <unistd.h>
 
 #include "../check.h"
-#include "client.h"
+#include "fdio.h"
+#include "clock.h"
 #include "desktop.h"
-#include "vmtest.h"
+#include "viewer.h"
 
-static char ctl_path[108], vsock_path[108], password[16];
+static struct desktop dt;
+/* The booted guest's sockets, by the names the checks use. */
+static const char *const ctl_path = dt.ctl, *const vsock_path = dt.vsock;
+static char password[16];
 static int vnc_port;
 
 static char *control(const char *req, uint8_t **data, size_t *len)
 {
 	return control_request(ctl_path, req, data, len);
 }
-
-static char *control_line(const char *req)
-{
-	uint8_t *data;
-	size_t len;
-	char *line = control(req, &data, &len);
-
-	free(data);
-	return line;
-}
-
 
 static const char *guest(const char *cmd)
 {
@@ -54,24 +44,17 @@ static const char *guest(const char *cmd)
 
 /* --- VNC ------------------------------------------------------------------------ */
 
-struct viewer {
+/* A viewer and what it received: the damage since reset, the cursor shapes. */
+struct view {
 	rfbClient *c;
 	int rects, cursor_shapes;
 	long long area;
 	int x0, y0, x1, y1;         /* bounding box of rectangles since reset */
 };
 
-static const char *wanted_password;
-
-static char *get_password(rfbClient *c)
-{
-	(void)c;
-	return strdup(wanted_password);
-}
-
 static void got_update(rfbClient *c, int x, int y, int w, int h)
 {
-	struct viewer *v = rfbClientGetClientData(c, (void *)got_update);
+	struct view *v = rfbClientGetClientData(c, (void *)got_update);
 
 	v->rects++;
 	v->area += (long long)w * h;
@@ -83,13 +66,13 @@ static void got_update(rfbClient *c, int x, int y, int w, int h)
 
 static void got_cursor(rfbClient *c, int xhot, int yhot, int w, int h, int bpp)
 {
-	struct viewer *v = rfbClientGetClientData(c, (void *)got_update);
+	struct view *v = rfbClientGetClientData(c, (void *)got_update);
 
 	(void)xhot; (void)yhot; (void)w; (void)h; (void)bpp;
 	v->cursor_shapes++;
 }
 
-static void reset_damage(struct viewer *v)
+static void reset_damage(struct view *v)
 {
 	v->rects = 0;
 	v->area = 0;
@@ -97,70 +80,49 @@ static void reset_damage(struct viewer *v)
 	v->x1 = v->y1 = -1;
 }
 
-static bool viewer_open(struct viewer *v, const char *encodings, const char *pw)
+/* A lossless viewer of our VNC server in encodings, with the cursor as a shape. */
+static bool view_open(struct view *v, const char *encodings, const char *pw)
 {
 	memset(v, 0, sizeof(*v));
 	reset_damage(v);
-	v->c = rfbGetClient(8, 3, 4);
+	v->c = viewer_connect("127.0.0.1", vnc_port, pw, encodings,
+			      VIEWER_LOSSLESS | VIEWER_REMOTE_CURSOR);
 	if (!v->c)
 		return false;
-	wanted_password = pw;
-	v->c->GetPassword = get_password;
 	v->c->GotFrameBufferUpdate = got_update;
 	v->c->GotCursorShape = got_cursor;
-	v->c->appData.encodingsString = encodings;
-	v->c->appData.enableJPEG = FALSE;       /* lossless: compare exactly */
-	v->c->appData.useRemoteCursor = TRUE;   /* ask for the cursor shape */
-	free(v->c->serverHost);
-	v->c->serverHost = strdup("127.0.0.1");
-	v->c->serverPort = vnc_port;
 	rfbClientSetClientData(v->c, (void *)got_update, v);
-	if (!rfbInitClient(v->c, NULL, NULL)) {
-		v->c = NULL;            /* libvncclient freed it */
-		return false;
-	}
 	return true;
 }
 
 /* Handles messages until none came for quiet_ms (or max_ms passed). */
-static bool viewer_drain(struct viewer *v, int quiet_ms, int max_ms)
+static bool view_drain(struct view *v, int quiet_ms, int max_ms)
 {
-	struct timespec t0, t;
+	int64_t end = clk_mono_ms() + max_ms;
 	int idle = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		int n = WaitForMessage(v->c, 50000);
+		int n = viewer_pump(v->c, 50);
 
 		if (n < 0)
 			return false;
-		if (n > 0) {
-			if (!HandleRFBServerMessage(v->c))
-				return false;
+		if (n > 0)
 			idle = 0;
-		} else if ((idle += 50) >= quiet_ms) {
+		else if ((idle += 50) >= quiet_ms)
 			return true;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > max_ms)
+		if (clk_mono_ms() > end)
 			return true;
 	}
 }
 
-/* libvncclient leaves the framebuffer and cursor buffers to its caller. */
-static void viewer_close(struct viewer *v)
+static void view_close(struct view *v)
 {
-	if (!v->c)
-		return;
-	free(v->c->frameBuffer);
-	free(v->c->rcSource);
-	free(v->c->rcMask);
-	rfbClientCleanup(v->c);
+	viewer_close(v->c);
 	v->c = NULL;
 }
 
 /* Pixels of the viewer (R, G, B, X) that differ from rgb; -1 if sizes differ. */
-static long diff_pixels(const struct viewer *v, const uint8_t *rgb, uint32_t w, uint32_t h)
+static long diff_pixels(const struct view *v, const uint8_t *rgb, uint32_t w, uint32_t h)
 {
 	long bad = 0;
 
@@ -205,28 +167,28 @@ static void check_mode_and_screenshots(void)
 
 static void check_bad_requests(void)
 {
-	char *l = control_line("{\"op\":\"screenshot\",\"region\":[1200,700,100,200]}\n");
+	char *l = control_line(ctl_path, "{\"op\":\"screenshot\",\"region\":[1200,700,100,200]}\n");
 
 	CHECK(l && strstr(l, "\"ok\":false") && strstr(l, "not inside"));
 	free(l);
-	l = control_line("{\"op\":\"resize\",\"width\":10,\"height\":768}\n");
+	l = control_line(ctl_path, "{\"op\":\"resize\",\"width\":10,\"height\":768}\n");
 	CHECK(l && strstr(l, "\"ok\":false") && strstr(l, "EINVAL"));
 	free(l);
-	l = control_line("{\"op\":\"resize\",\"width\":\"1024\",\"height\":768}\n");
+	l = control_line(ctl_path, "{\"op\":\"resize\",\"width\":\"1024\",\"height\":768}\n");
 	CHECK(l && strstr(l, "\"ok\":false") && strstr(l, "EINVAL"));
 	free(l);
-	l = control_line("{\"op\":\"display\"}\n");
+	l = control_line(ctl_path, "{\"op\":\"display\"}\n");
 	CHECK(l && strstr(l, "\"width\":1280"));      /* nothing changed */
 	free(l);
 }
 
 static void check_vnc_password(void)
 {
-	struct viewer v;
+	struct view v;
 
-	CHECK(!viewer_open(&v, "raw", "wrongpw1"));
-	CHECK(viewer_open(&v, "raw", password));
-	viewer_close(&v);
+	CHECK(!view_open(&v, "raw", "wrongpw1"));
+	CHECK(view_open(&v, "raw", password));
+	view_close(&v);
 }
 
 /* A viewer in each encoding sees exactly what the screenshot shows. */
@@ -235,15 +197,15 @@ static void check_vnc_pixels(void)
 	static const char *const encodings[] = { "tight", "zrle", "raw" };
 
 	for (int i = 0; i < 3; i++) {
-		struct viewer v;
+		struct view v;
 		uint32_t w = 0, h = 0;
 		uint8_t *rgb;
 
-		if (!viewer_open(&v, encodings[i], password)) {
+		if (!view_open(&v, encodings[i], password)) {
 			CHECK(!"viewer connects");
 			continue;
 		}
-		CHECK(viewer_drain(&v, 1000, 20000));
+		CHECK(view_drain(&v, 1000, 20000));
 		rgb = screenshot_rgb(ctl_path, &w, &h);
 		CHECK(rgb && diff_pixels(&v, rgb, w, h) == 0);
 		CHECK(v.cursor_shapes > 0);
@@ -251,28 +213,28 @@ static void check_vnc_pixels(void)
 			fprintf(stderr, "encoding %s: %ld pixels differ, %d cursor shapes\n", encodings[i],
 				rgb ? diff_pixels(&v, rgb, w, h) : -2, v.cursor_shapes);
 		free(rgb);
-		viewer_close(&v);
+		view_close(&v);
 	}
 }
 
 /* An xterm appears where asked; a connected viewer gets just that area. */
 static void check_xterm_and_damage(void)
 {
-	struct viewer v;
+	struct view v;
 	uint32_t w = 0, h = 0, w2 = 0, h2 = 0;
 	uint8_t *before, *after;
 	long changed_in = 0, changed_out = 0;
 
-	if (!viewer_open(&v, "tight", password)) {
+	if (!view_open(&v, "tight", password)) {
 		CHECK(!"viewer connects");
 		return;
 	}
-	CHECK(viewer_drain(&v, 1000, 20000));
+	CHECK(view_drain(&v, 1000, 20000));
 	before = screenshot_rgb(ctl_path, &w, &h);
 	reset_damage(&v);
 	CHECK(guest("setsid xterm -geometry 40x10+300+200 -bg '#ffff00' </dev/null >/dev/null 2>&1 & "
 		    "xdotool search --sync --onlyvisible --class xterm >/dev/null && sleep 1") != NULL);
-	CHECK(viewer_drain(&v, 1500, 20000));
+	CHECK(view_drain(&v, 1500, 20000));
 	after = screenshot_rgb(ctl_path, &w2, &h2);
 	CHECK(before && after && w == w2 && h == h2);
 	for (uint32_t y = 0; before && after && y < h; y++) {
@@ -299,20 +261,20 @@ static void check_xterm_and_damage(void)
 			changed_in, changed_out, v.rects, v.area, v.x0, v.y0, v.x1, v.y1);
 	free(before);
 	free(after);
-	viewer_close(&v);
+	view_close(&v);
 }
 
 static void check_resize(void)
 {
-	struct viewer v;
+	struct view v;
 	uint32_t w = 0, h = 0;
 	uint8_t *rgb;
 	char *l;
 	const char *out;
-	bool viewer = viewer_open(&v, "tight", password);
+	bool viewer = view_open(&v, "tight", password);
 
-	CHECK(viewer && viewer_drain(&v, 500, 20000));
-	l = control_line("{\"op\":\"resize\",\"width\":1024,\"height\":768}\n");
+	CHECK(viewer && view_drain(&v, 500, 20000));
+	l = control_line(ctl_path, "{\"op\":\"resize\",\"width\":1024,\"height\":768}\n");
 	CHECK(l && strstr(l, "\"ok\":true"));
 	if (l && !strstr(l, "\"ok\":true"))
 		fprintf(stderr, "resize: %s\n", l);
@@ -321,58 +283,36 @@ static void check_resize(void)
 	CHECK(rgb && w == 1024 && h == 768);
 	out = guest("xrandr --query | head -1");
 	CHECK(out && strstr(out, "current 1024 x 768"));
-	l = control_line("{\"op\":\"display\"}\n");
+	l = control_line(ctl_path, "{\"op\":\"display\"}\n");
 	CHECK(l && strstr(l, "\"width\":1024") && strstr(l, "\"height\":768"));
 	free(l);
 	if (viewer) {
-		CHECK(viewer_drain(&v, 1000, 20000));
+		CHECK(view_drain(&v, 1000, 20000));
 		free(rgb);
 		rgb = screenshot_rgb(ctl_path, &w, &h);
 		CHECK(rgb && diff_pixels(&v, rgb, w, h) == 0);
-		viewer_close(&v);
+		view_close(&v);
 	}
 	free(rgb);
 }
 
 int main(int argc, char **argv)
 {
-	struct vm vm;
 	unsigned long long cmds = 0, flushes = 0, refused = 1;
 	unsigned int w = 0, h = 0;
-	char pw_path[128], port_arg[] = "127.0.0.1:0";
 	const char *p;
-	char *l;
-	FILE *f;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s CUBICLE_VMM GUEST_DIR\n", argv[0]);
 		return 2;
 	}
-	char *kernel = vm_guest_path(argv[2], "kernel.path"), *image = vm_guest_path(argv[2], "minimal.path");
-	char dir[] = "/tmp/cubicle-desktop-XXXXXX";
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(ctl_path, sizeof(ctl_path), "%s/control", dir);
-	snprintf(vsock_path, sizeof(vsock_path), "%s/vsock", dir);
-	snprintf(pw_path, sizeof(pw_path), "%s/vnc-password", dir);
-	char *vm_argv[] = { argv[1], "--kernel", kernel, "--disk", image, "--vcpus", "2",
-			    "--memory", "1024", "--control", ctl_path, "--vsock", vsock_path,
-			    "--vnc", port_arg, "--vnc-password-file", pw_path,
-			    "--append", "cubicle.noshell", NULL };
-
-	CHECK(vm_start(&vm, vm_argv) == 0);
-	if (!vm_expect(&vm, "cubicle-agent: desktop ready", 300)) {
+	if (desktop_boot(&dt, argv[1], argv[2], "minimal.path", "1024", true, NULL, 300) < 0) {
 		CHECK(!"desktop ready");
 		goto out;
 	}
-	f = fopen(pw_path, "r");
-	CHECK(f && fgets(password, sizeof(password), f));
-	if (f)
-		fclose(f);
-	password[strcspn(password, "\n")] = '\0';
+	CHECK(fdio_read_line(dt.pw_path, password, sizeof(password)) > 0);
 	CHECK(strlen(password) == 8);
-	l = control_line("{\"op\":\"display\"}\n");
-	CHECK(l && (p = strstr(l, "\"port\":")) && (vnc_port = atoi(p + 7)) > 0);
-	free(l);
+	CHECK((vnc_port = control_vnc_port(ctl_path)) > 0);
 
 	RUN(check_mode_and_screenshots);
 	RUN(check_bad_requests);
@@ -382,22 +322,14 @@ int main(int argc, char **argv)
 	RUN(check_resize);
 
 	guest_poweroff(vsock_path);
-	CHECK(vm_wait(&vm, 60) == 0);
+	CHECK(vm_wait(&dt.vm, 60) == 0);
 	int got = 0;
-	for (p = strstr(vm.err_buf, "virtio-gpu: "); p && got != 5; p = strstr(p + 1, "virtio-gpu: "))
+	for (p = strstr(dt.vm.err_buf, "virtio-gpu: "); p && got != 5; p = strstr(p + 1, "virtio-gpu: "))
 		got = sscanf(p, "virtio-gpu: %llu commands, %llu flushes, %llu refused; screen %ux%u",
 			     &cmds, &flushes, &refused, &w, &h);
 	CHECK(got == 5);
 	CHECK(cmds > 0 && flushes > 0 && refused == 0 && w == 1024 && h == 768);
 out:
-	if (check_failed)
-		fprintf(stderr, "cubicle-vmm said:\n%s\nconsole:\n%s", vm.err_buf, vm.out_buf);
-	vm_free(&vm);
-	unlink(ctl_path);
-	unlink(vsock_path);
-	unlink(pw_path);
-	rmdir(dir);
-	free(kernel);
-	free(image);
+	desktop_end(&dt, check_failed);
 	return check_done();
 }

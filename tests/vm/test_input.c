@@ -10,7 +10,8 @@
  *   on the guest's layout, and its pointer reaches the guest;
  * with layout "us" also:
  * - the pointer lands on the exact pixel asked (xdotool getmouselocation),
- *   at two resolutions and at a screenshot scale of 0.5;
+ *   at two resolutions, and at a screenshot scale of 0.5 on the pixel under
+ *   the middle of the screenshot pixel's share;
  * - double and triple clicks select a word and a line in an xterm;
  * - the wheel scrolls an xterm's scrollback and back to the same pixels;
  * - ctrl+shift+t and a ctrl+click reach the app with their modifiers (xev);
@@ -20,20 +21,20 @@
  *
  * usage: test_input CUBICLE_VMM GUEST_DIR LAYOUT
  */
-#include <json-c/json.h>
-#include <rfb/rfbclient.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../check.h"
-#include "client.h"
+#include "fdio.h"
 #include "desktop.h"
-#include "vmtest.h"
+#include "viewer.h"
 
-static char ctl_path[108], vsock_path[108], password[16];
+static struct desktop dt;
+/* The booted guest's sockets, by the names the checks use. */
+static const char *const ctl_path = dt.ctl, *const vsock_path = dt.vsock;
+static char password[16];
 static int vnc_port;
 
 static const char *guest(const char *cmd)
@@ -44,16 +45,7 @@ static const char *guest(const char *cmd)
 /* Sends {"op":"actions",...extra, "actions": actions}; the answer line (malloc'd). */
 static char *actions(const char *list, const char *extra)
 {
-	char req[8192];
-	uint8_t *data;
-	size_t len;
-	char *line;
-
-	snprintf(req, sizeof(req), "{\"op\":\"actions\"%s%s,\"actions\":%s}\n", extra ? "," : "",
-		 extra ? extra : "", list);
-	line = control_request(ctl_path, req, &data, &len);
-	free(data);
-	return line;
+	return control_actions(ctl_path, list, extra);
 }
 
 static bool act(const char *list)
@@ -83,7 +75,7 @@ static bool open_xterm(const char *title, const char *geometry, const char *cmd,
 {
 	char sh[1024];
 	const char *out;
-	int x = 0, y = 0, w = 0, h = 0;
+	struct rect r;
 	char click[128];
 
 	/*
@@ -98,17 +90,12 @@ static bool open_xterm(const char *title, const char *geometry, const char *cmd,
 		 "--name '^%s$' 2>/dev/null | head -n 1); [ -n \"$id\" ] && break; sleep 0.2; done; "
 		 "xwininfo -id \"$id\"", title, geometry, cmd, title);
 	out = guest(sh);
-	if (!out)
+	if (!xwininfo_rect(out, &r))
 		return false;
-	const char *px = strstr(out, "Absolute upper-left X:"), *py = strstr(out, "Absolute upper-left Y:");
-	const char *pw = strstr(out, "Width:"), *ph = strstr(out, "Height:");
-	if (!px || !py || !pw || !ph || sscanf(px, "Absolute upper-left X: %d", &x) != 1 ||
-	    sscanf(py, "Absolute upper-left Y: %d", &y) != 1 || sscanf(pw, "Width: %d", &w) != 1 ||
-	    sscanf(ph, "Height: %d", &h) != 1)
-		return false;
-	*wx = x;
-	*wy = y;
-	snprintf(click, sizeof(click), "[{\"type\":\"click\",\"x\":%d,\"y\":%d}]", x + w / 2, y + h / 2);
+	*wx = r.x;
+	*wy = r.y;
+	snprintf(click, sizeof(click), "[{\"type\":\"click\",\"x\":%d,\"y\":%d}]", r.x + r.w / 2,
+		 r.y + r.h / 2);
 	return act(click) && guest("sleep 0.3") != NULL;
 }
 
@@ -122,59 +109,71 @@ static const char *read_typed(const char *path)
 	return guest(sh);
 }
 
-static void check_typing(void)
+/* Types line into a fresh xterm titled title whose `head` writes it to the guest's path. */
+static void check_typed_line(const char *title, const char *path, const char *line)
 {
-	/* Everything a shell reads specially, quotes of both kinds, a leading dash. */
-	static const char line[] = "-rf \"$HOME\" 'it''s' `id` $(x) a;b|c&d<e>f*g?h~i!j#k%l^m"
-				   "{n}[o]\\p=q+r,s.t:u@v _w/\n";
+	char cmd[64];
 	int x, y;
 	const char *got;
 
-	CHECK(open_xterm("typing", "80x5+20+20", "head -n 1 > /tmp/typed", &x, &y));
+	snprintf(cmd, sizeof(cmd), "head -n 1 > %s", path);
+	CHECK(open_xterm(title, "80x5+20+20", cmd, &x, &y));
 	CHECK(type_text(line));
-	got = read_typed("/tmp/typed");
+	got = read_typed(path);
 	CHECK(got && strcmp(got, line) == 0);
 	if (got && strcmp(got, line))
 		fprintf(stderr, "typed:\n%s\ngot:\n%s\n", line, got);
+}
+
+static void check_typing(void)
+{
+	/* Everything a shell reads specially, quotes of both kinds, a leading dash. */
+	check_typed_line("typing", "/tmp/typed",
+			 "-rf \"$HOME\" 'it''s' `id` $(x) a;b|c&d<e>f*g?h~i!j#k%l^m"
+			 "{n}[o]\\p=q+r,s.t:u@v _w/\n");
 }
 
 static void check_unicode(void)
 {
-	static const char line[] = "é ß € 日本語 😀 naïve Ωmega\n";
-	int x, y;
-	const char *got;
-
-	CHECK(open_xterm("unicode", "80x5+20+20", "head -n 1 > /tmp/unicode", &x, &y));
-	CHECK(type_text(line));
-	got = read_typed("/tmp/unicode");
-	CHECK(got && strcmp(got, line) == 0);
-	if (got && strcmp(got, line))
-		fprintf(stderr, "typed:\n%s\ngot:\n%s\n", line, got);
+	check_typed_line("unicode", "/tmp/unicode", "é ß € 日本語 😀 naïve Ωmega\n");
 }
 
-/* Moves to each point (scaled by scale in the request) and checks X's pointer. */
+/*
+ * Moves to each point, through a batch at scale, and checks X's pointer. At
+ * scale 1 a point is its pixel. At another scale the point is a pixel d of
+ * the scaled screenshot (cw pixels across), and the pointer must land on
+ * the screen pixel under the middle of d's share, floor((2d + 1) * w /
+ * (2 cw)), whose own middle lies in that share.
+ */
 static void check_points(uint32_t w, uint32_t h, double scale)
 {
 	const uint32_t pts[][2] = { { 0, 0 }, { w - 2, h - 2 }, { 137, 251 }, { w / 2, h / 3 },
-				    { 2, h - 2 }, { w - 2, 4 } };
+				    { 2, h - 2 }, { w - 2, 4 }, { w - 1, h - 1 } };
+	uint32_t cw = (uint32_t)(w * scale + 0.5), ch = (uint32_t)(h * scale + 0.5);
 	char list[256], extra[64];
 
 	snprintf(extra, sizeof(extra), "\"scale\":%g", scale);
 	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
-		uint32_t px = pts[i][0], py = pts[i][1];
+		uint32_t d = (uint32_t)((uint64_t)pts[i][0] * cw / w);
+		uint32_t e = (uint32_t)((uint64_t)pts[i][1] * ch / h);
+		uint32_t px = (uint32_t)(((2ull * d + 1) * w) / (2ull * cw));
+		uint32_t py = (uint32_t)(((2ull * e + 1) * h) / (2ull * ch));
 		int gx = -1, gy = -1;
 		char *line;
 
-		snprintf(list, sizeof(list), "[{\"type\":\"move\",\"x\":%g,\"y\":%g},{\"type\":\"cursor\"}]",
-			 px * scale, py * scale);
+		snprintf(list, sizeof(list), "[{\"type\":\"move\",\"x\":%u,\"y\":%u},{\"type\":\"cursor\"}]",
+			 d, e);
 		line = actions(list, extra);
 		CHECK(line && strncmp(line, "{\"ok\":true", 10) == 0);
 		free(line);
 		CHECK(pointer_at(&gx, &gy));
 		CHECK(gx == (int)px && gy == (int)py);
+		/* The middle of X's pixel, gx + 1/2, in [d * w / cw, (d + 1) * w / cw). */
+		CHECK((2ull * gx + 1) * cw >= 2ull * d * w && (2ull * gx + 1) * cw < 2ull * (d + 1) * w);
+		CHECK((2ull * gy + 1) * ch >= 2ull * e * h && (2ull * gy + 1) * ch < 2ull * (e + 1) * h);
 		if (gx != (int)px || gy != (int)py)
-			fprintf(stderr, "at %ux%u, scale %g: asked %u,%u, X has %d,%d\n", w, h, scale,
-				px, py, gx, gy);
+			fprintf(stderr, "at %ux%u, scale %g: point %u,%u, want %u,%u, X has %d,%d\n", w,
+				h, scale, d, e, px, py, gx, gy);
 	}
 }
 
@@ -325,12 +324,6 @@ static void check_bad_batches(void)
 
 /* --- VNC ------------------------------------------------------------------------- */
 
-static char *get_password(rfbClient *c)
-{
-	(void)c;
-	return strdup(password);
-}
-
 static void check_vnc_input(void)
 {
 	/* As a US viewer sends them: Shift held for '!' and '@'. */
@@ -339,16 +332,13 @@ static void check_vnc_input(void)
 		{ XK_exclam, true }, { XK_at, true }, { XK_y, false }, { XK_z, false },
 		{ XK_Return, false },
 	};
-	rfbClient *c = rfbGetClient(8, 3, 4);
+	rfbClient *c;
 	int x, y, gx = -1, gy = -1;
 	const char *got;
 
 	CHECK(open_xterm("vnc", "80x5+20+20", "head -n 1 > /tmp/vnc", &x, &y));
-	c->GetPassword = get_password;
-	free(c->serverHost);
-	c->serverHost = strdup("127.0.0.1");
-	c->serverPort = vnc_port;
-	if (!rfbInitClient(c, NULL, NULL)) {
+	c = viewer_connect("127.0.0.1", vnc_port, password, NULL, 0);
+	if (!c) {
 		CHECK(!"vnc viewer connects");
 		return;
 	}
@@ -371,55 +361,30 @@ static void check_vnc_input(void)
 	SendPointerEvent(c, 555, 444, 0);
 	guest("sleep 0.3");
 	CHECK(pointer_at(&gx, &gy) && gx == 555 && gy == 444);
-	free(c->frameBuffer);
-	rfbClientCleanup(c);
+	viewer_close(c);
 }
 
 int main(int argc, char **argv)
 {
-	struct vm vm;
-	char pw_path[128], port_arg[] = "127.0.0.1:0";
 	const char *p, *layout;
-	char *l;
-	FILE *f;
+	char want[64];
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: %s CUBICLE_VMM GUEST_DIR LAYOUT\n", argv[0]);
 		return 2;
 	}
 	layout = argv[3];
-	char *kernel = vm_guest_path(argv[2], "kernel.path"), *image = vm_guest_path(argv[2], "minimal.path");
-	char dir[] = "/tmp/cubicle-input-XXXXXX";
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(ctl_path, sizeof(ctl_path), "%s/control", dir);
-	snprintf(vsock_path, sizeof(vsock_path), "%s/vsock", dir);
-	snprintf(pw_path, sizeof(pw_path), "%s/vnc-password", dir);
-	char *vm_argv[] = { argv[1], "--kernel", kernel, "--disk", image, "--vcpus", "2",
-			    "--memory", "1024", "--control", ctl_path, "--vsock", vsock_path,
-			    "--vnc", port_arg, "--vnc-password-file", pw_path,
-			    "--keyboard-layout", (char *)layout,
-			    "--append", "cubicle.noshell", NULL };
+	char *extra[] = { "--keyboard-layout", (char *)layout, NULL };
 
-	CHECK(vm_start(&vm, vm_argv) == 0);
-	if (!vm_expect(&vm, "cubicle-agent: desktop ready", 300)) {
+	if (desktop_boot(&dt, argv[1], argv[2], "minimal.path", "1024", true, extra, 300) < 0) {
 		CHECK(!"desktop ready");
 		goto out;
 	}
-	f = fopen(pw_path, "r");
-	CHECK(f && fgets(password, sizeof(password), f));
-	if (f)
-		fclose(f);
-	password[strcspn(password, "\n")] = '\0';
-	l = control_request(ctl_path, "{\"op\":\"display\"}\n", &(uint8_t *){ NULL }, &(size_t){ 0 });
-	CHECK(l && (p = strstr(l, "\"port\":")) && (vnc_port = atoi(p + 7)) > 0);
-	free(l);
-	{
-		char want[64];
-
-		snprintf(want, sizeof(want), "layout:     %s", layout);
-		p = guest("setxkbmap -query");
-		CHECK(p && strstr(p, want));
-	}
+	CHECK(fdio_read_line(dt.pw_path, password, sizeof(password)) > 0);
+	CHECK((vnc_port = control_vnc_port(ctl_path)) > 0);
+	snprintf(want, sizeof(want), "layout:     %s", layout);
+	p = guest("setxkbmap -query");
+	CHECK(p && strstr(p, want));
 
 	RUN(check_typing);
 	RUN(check_unicode);
@@ -433,17 +398,9 @@ int main(int argc, char **argv)
 	}
 
 	guest_poweroff(vsock_path);
-	CHECK(vm_wait(&vm, 60) == 0);
-	CHECK(strstr(vm.err_buf, "virtio-input: ") && !strstr(vm.err_buf, "needs reset"));
+	CHECK(vm_wait(&dt.vm, 60) == 0);
+	CHECK(strstr(dt.vm.err_buf, "virtio-input: ") && !strstr(dt.vm.err_buf, "needs reset"));
 out:
-	if (check_failed)
-		fprintf(stderr, "cubicle-vmm said:\n%s\nconsole:\n%s", vm.err_buf, vm.out_buf);
-	vm_free(&vm);
-	unlink(ctl_path);
-	unlink(vsock_path);
-	unlink(pw_path);
-	rmdir(dir);
-	free(kernel);
-	free(image);
+	desktop_end(&dt, check_failed);
 	return check_done();
 }

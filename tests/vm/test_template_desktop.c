@@ -13,14 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../check.h"
 #include "client.h"
 #include "desktop.h"
-#include "vmtest.h"
 
-static char ctl_path[108], vsock_path[108];
+static struct desktop dt;
+/* The booted guest's sockets, by the names the checks use. */
+static const char *const ctl_path = dt.ctl, *const vsock_path = dt.vsock;
 static const char field_text[] = "é ß € 日本語 😀 naïve Ωmega -x 'q' \"$HOME\"";
 
 static const char *guest(const char *cmd)
@@ -50,7 +50,6 @@ static int screenshot_colours(uint32_t *w, uint32_t *h)
 
 int main(int argc, char **argv)
 {
-	struct vm vm;
 	struct json_object *req, *reply = NULL, *v;
 	struct agent_error err;
 	uint32_t w = 0, h = 0;
@@ -60,17 +59,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CUBICLE_VMM GUEST_DIR\n", argv[0]);
 		return 2;
 	}
-	char *kernel = vm_guest_path(argv[2], "kernel.path"), *image = vm_guest_path(argv[2], "desktop.path");
-	char dir[] = "/tmp/cubicle-xfce-XXXXXX";
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(ctl_path, sizeof(ctl_path), "%s/control", dir);
-	snprintf(vsock_path, sizeof(vsock_path), "%s/vsock", dir);
-	char *vm_argv[] = { argv[1], "--kernel", kernel, "--disk", image, "--vcpus", "2",
-			    "--memory", "2048", "--control", ctl_path, "--vsock", vsock_path,
-			    "--append", "cubicle.noshell", NULL };
-
-	CHECK(vm_start(&vm, vm_argv) == 0);
-	if (!vm_expect(&vm, "cubicle-agent: desktop ready", 600)) {
+	if (desktop_boot(&dt, argv[1], argv[2], "desktop.path", "2048", false, NULL, 600) < 0) {
 		CHECK(!"desktop ready");
 		goto out;
 	}
@@ -110,15 +99,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "typed: %s\ngot:   %s\n", field_text, out);
 
 	guest_poweroff(vsock_path);
-	CHECK(vm_wait(&vm, 120) == 0);
+	CHECK(vm_wait(&dt.vm, 120) == 0);
 out:
-	if (check_failed)
-		fprintf(stderr, "cubicle-vmm said:\n%s\nconsole:\n%s", vm.err_buf, vm.out_buf);
-	vm_free(&vm);
-	unlink(ctl_path);
-	unlink(vsock_path);
-	rmdir(dir);
-	free(kernel);
-	free(image);
+	desktop_end(&dt, check_failed);
 	return check_done();
 }

@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "../check.h"
+#include "clock.h"
+#include "fdio.h"
+#include "usock.h"
 #include "vmtest.h"
 
 #define NCONN 20
@@ -73,19 +75,6 @@ static char *b64(const char *s)
 	return out;
 }
 
-static int unix_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Reads one line (the handshake answer) byte by byte, so no data is taken. */
 static bool read_line(int fd, char *buf, size_t len)
 {
@@ -106,12 +95,12 @@ static bool read_line(int fd, char *buf, size_t len)
 static int vsock_connect(uint32_t port)
 {
 	char cmd[32], line[64];
-	int fd = unix_connect(sock_path);
+	int fd = usock_connect(sock_path, 0);
 
 	if (fd < 0)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "CONNECT %u\n", port);
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) || !read_line(fd, line, sizeof(line)) ||
+	if (fdio_write_all(fd, cmd, strlen(cmd)) < 0 || !read_line(fd, line, sizeof(line)) ||
 	    strncmp(line, "OK ", 3) != 0) {
 		close(fd);
 		return -1;
@@ -203,7 +192,7 @@ static void test_slow_reader(void)
 				ok = false;
 		got += (size_t)r;
 		if ((got / sizeof(buf)) % 16 == 0)
-			usleep(20000);    /* 20 ms every 256 KiB: far slower than the guest */
+			clk_pause_ms(20);    /* 20 ms every 256 KiB: far slower than the guest */
 	}
 	CHECK(got == SLOW_BYTES);
 	CHECK(ok);
@@ -214,13 +203,12 @@ static void test_slow_reader(void)
 static void test_guest_to_host(void)
 {
 	char lpath[108], buf[64] = "";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), c;
+	int l, c;
 	ssize_t n;
 
 	snprintf(lpath, sizeof(lpath), "%s_5000", sock_path);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", lpath);
-	CHECK(bind(l, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l, 4) == 0);
+	l = usock_listen(lpath, 4, 0);
+	CHECK(l >= 0);
 	vm_send(&vm, "python3 -c \"import socket;s=socket.socket(socket.AF_VSOCK);"
 		     "s.connect((2,5000));s.sendall(b'from-the-guest');print(s.recv(10))\"\n");
 	struct pollfd p = { l, POLLIN, 0 };
@@ -250,23 +238,23 @@ static void test_refusals(void)
 	/* No listener on guest port 4444: the host connection just closes. */
 	CHECK(vsock_connect(4444) < 0);
 	/* A handshake that is not CONNECT <port>. */
-	fd = unix_connect(sock_path);
+	fd = usock_connect(sock_path, 0);
 	CHECK(fd >= 0 && write(fd, "HELLO 1234\n", 11) == 11);
 	CHECK(read_line(fd, line, sizeof(line)) && strncmp(line, "ERR", 3) == 0);
 	close(fd);
-	fd = unix_connect(sock_path);
+	fd = usock_connect(sock_path, 0);
 	CHECK(fd >= 0 && write(fd, "CONNECT 99999999999\n", 20) == 20);
 	CHECK(read_line(fd, line, sizeof(line)) && strncmp(line, "ERR", 3) == 0);
 	close(fd);
 	/* A handshake line that comes in pieces. */
-	fd = unix_connect(sock_path);
+	fd = usock_connect(sock_path, 0);
 	CHECK(fd >= 0 && write(fd, "CONNECT 12", 10) == 10);
-	usleep(200000);
+	clk_pause_ms(200);      /* the rest of the line comes apart from its start */
 	CHECK(write(fd, "34\n", 3) == 3);
 	CHECK(read_line(fd, line, sizeof(line)) && strncmp(line, "OK ", 3) == 0);
 	close(fd);
 	/* A client that leaves mid-handshake costs nothing. */
-	fd = unix_connect(sock_path);
+	fd = usock_connect(sock_path, 0);
 	CHECK(fd >= 0 && write(fd, "CONN", 4) == 4);
 	close(fd);
 	/* The device still works. */

@@ -8,24 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
+#include "fdio.h"
 
 char *vm_guest_path(const char *guest_dir, const char *name)
 {
 	char buf[4096], file[4096];
-	FILE *f;
 
 	snprintf(file, sizeof(file), "%s/%s", guest_dir, name);
-	f = fopen(file, "re");
-
-	if (!f || !fgets(buf, sizeof(buf), f)) {
+	if (fdio_read_line(file, buf, sizeof(buf)) <= 0) {
 		fprintf(stderr, "cannot read %s: the guest kernel and image are built by "
 			"`make test` (or `make guest`)\n", file);
 		exit(1);
 	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
 	return strdup(buf);
 }
 
@@ -34,6 +31,7 @@ int vm_start(struct vm *vm, char *const argv[])
 	int pin[2], pout[2], perr[2];
 
 	memset(vm, 0, sizeof(*vm));
+	vm->in = vm->out = vm->err = -1;        /* vm_free() closes only what was opened */
 	if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC))
 		return -errno;
 	vm->pid = fork();
@@ -99,17 +97,9 @@ static bool pump(struct vm *vm, int ms)
 	return any;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 const char *vm_expect(struct vm *vm, const char *needle, int timeout_s)
 {
-	double end = now() + timeout_s;
+	int64_t end = clk_mono_ms() + timeout_s * 1000LL;
 
 	for (;;) {
 		char *hit = strstr(vm->out_buf + vm->mark, needle);
@@ -118,7 +108,7 @@ const char *vm_expect(struct vm *vm, const char *needle, int timeout_s)
 			vm->mark = (size_t)(hit - vm->out_buf) + strlen(needle);
 			return hit;
 		}
-		if (now() > end || (vm->out < 0 && vm->err < 0))
+		if (clk_mono_ms() > end || (vm->out < 0 && vm->err < 0))
 			return NULL;
 		pump(vm, 200);
 	}
@@ -126,15 +116,7 @@ const char *vm_expect(struct vm *vm, const char *needle, int timeout_s)
 
 void vm_send(struct vm *vm, const char *text)
 {
-	size_t len = strlen(text);
-
-	while (len) {
-		ssize_t n = write(vm->in, text, len);
-		if (n <= 0)
-			return;
-		text += n;
-		len -= (size_t)n;
-	}
+	fdio_write_all(vm->in, text, strlen(text));
 }
 
 char *vm_run(struct vm *vm, const char *cmd, int timeout_s)
@@ -172,7 +154,7 @@ char *vm_run(struct vm *vm, const char *cmd, int timeout_s)
 
 int vm_wait(struct vm *vm, int timeout_s)
 {
-	double end = now() + timeout_s;
+	int64_t end = clk_mono_ms() + timeout_s * 1000LL;
 	int status;
 
 	for (;;) {
@@ -184,10 +166,10 @@ int vm_wait(struct vm *vm, int timeout_s)
 				;
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		}
-		if (now() > end)
+		if (clk_mono_ms() > end)
 			return -1;
 		if (!pump(vm, 100))
-			usleep(10000);
+			clk_pause_ms(10);       /* nothing to read: poll the exit status again */
 	}
 }
 

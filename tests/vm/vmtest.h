@@ -18,6 +18,7 @@ struct vm {
 	size_t mark;                 /* vm_expect() searches from here */
 };
 
+
 /*
  * Reads the path `make` left in GUEST_DIR/NAME (kernel.path, minimal.path);
  * exits the test with a reason if it is absent. The caller frees it.

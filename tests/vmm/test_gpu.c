@@ -216,7 +216,7 @@ static void test_format_and_cursor(void)
 	struct { struct hdr h; uint32_t sid, x, y, pad, id, hx, hy, pad2; } cur =
 		{ { .type = 0x300 }, 0, 100, 200, 0, 2, 3, 4, 0 };
 	struct hdr r;
-	const struct gpu_cursor *c;
+	const struct fb_cursor *c;
 
 	setup(64 << 20);
 	/* X8R8G8B8 is X, R, G, B in memory: it must come out as B, G, R. */
@@ -235,7 +235,7 @@ static void test_format_and_cursor(void)
 	cur.h.fence_id = 77;
 	CHECK(cmd(1, &cur, sizeof(cur), &r, sizeof(r)) == OK_NODATA);
 	CHECK(r.flags == 1 && r.fence_id == 77);        /* the fence comes back */
-	c = gpu_cursor(dev);
+	c = display_cursor_state(gpu_display(dev));
 	/* The guest sends the image's top left; the pointer is at the hot spot. */
 	CHECK(c->visible && c->x == 103 && c->y == 204 && c->hot_x == 3 && c->hot_y == 4);
 	CHECK(c->width == 64 && memcmp(c->pixels, "\x01\x02\x03\x04", 4) == 0);

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "../check.h"
 #include "loop.h"
+#include "usock.h"
 #include "virtio_vsock.h"
 
 #define GPA 0x100000ull
@@ -121,17 +121,13 @@ static bool pump_until_rx(struct hdr *h, uint8_t **payload)
 	return false;
 }
 
+/* A host program listening for the guest's connections to port: PATH_<port>. */
 static int host_listen(uint32_t port)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char at[sizeof(path) + 16];
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", path, port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	snprintf(at, sizeof(at), "%s_%u", path, port);
+	return usock_listen(at, 4, 0);
 }
 
 static void setup(void)
@@ -209,17 +205,16 @@ static void test_guest_connect_and_close(void)
 /* Handshake from a host program, then the guest ignores its credit. */
 static void test_host_connect_and_credit_abuse(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct hdr h;
 	char line[64];
 	static uint8_t big[60000];
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd;
 	ssize_t n;
 
 	setup();
 	post_rx(8, BUF_SIZE);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	fd = usock_connect(path, 0);
+	CHECK(fd >= 0);
 	CHECK(write(fd, "CONNECT 1234\n", 13) == 13);
 	CHECK(pump_until_rx(&h, NULL) && h.op == OP_REQUEST && h.dst_port == 1234 &&
 	      h.src_port >= (1u << 30));

@@ -35,10 +35,9 @@ struct vnc {
 	char *passwords[3];         /* libvncserver's NULL-terminated list */
 	struct vnc_input input;
 	bool view_only;
-	/* Viewers between libvncserver's new-client and client-gone hooks. */
+	/* drop_viewers() waits on it; on_gone() signals it. */
 	pthread_mutex_t viewers_lock;
 	pthread_cond_t viewers_gone;
-	int viewers;
 	/* Cursor state, only touched on the device loop's thread (and vnc_new). */
 	rfbCursorPtr shape;         /* the guest's last cursor, from the cache */
 	rfbCursorPtr hidden;        /* an empty 1x1 cursor, from the cache */
@@ -125,8 +124,7 @@ static void on_gone(rfbClientPtr cl)
 	if (!cl->viewOnly && v->input.gone)
 		v->input.gone(v->input.opaque);
 	pthread_mutex_lock(&v->viewers_lock);
-	if (--v->viewers == 0)
-		pthread_cond_broadcast(&v->viewers_gone);
+	pthread_cond_broadcast(&v->viewers_gone);
 	pthread_mutex_unlock(&v->viewers_lock);
 }
 
@@ -136,9 +134,6 @@ static enum rfbNewClientAction on_client(rfbClientPtr cl)
 
 	cl->viewOnly = v->view_only;
 	cl->clientGoneHook = on_gone;
-	pthread_mutex_lock(&v->viewers_lock);
-	v->viewers++;
-	pthread_mutex_unlock(&v->viewers_lock);
 	vnc_log("viewer %s connected%s\n", cl->host ? cl->host : "?",
 		v->view_only ? " (view only)" : "");
 	return RFB_CLIENT_ACCEPT;
@@ -296,19 +291,26 @@ static void drop_viewers(struct vnc *v)
 {
 	rfbClientIteratorPtr it = rfbGetClientIterator(v->screen);
 	rfbClientPtr cl;
-
-	struct timespec until = clk_mono_after(2000);
+	int64_t end = clk_mono_ms() + 2000;
 
 	while ((cl = rfbClientIteratorNext(it)))
 		if (cl->sock != RFB_INVALID_SOCKET)
 			shutdown(cl->sock, SHUT_RDWR);
 	rfbReleaseClientIterator(it);
-	/* Each viewer's thread says it is gone through on_gone. */
-	pthread_mutex_lock(&v->viewers_lock);
-	while (v->viewers > 0 &&
-	       pthread_cond_timedwait(&v->viewers_gone, &v->viewers_lock, &until) != ETIMEDOUT)
-		;
-	pthread_mutex_unlock(&v->viewers_lock);
+	/*
+	 * Until libvncserver's list of viewers is empty: each viewer's thread
+	 * says it is gone through on_gone, which wakes us. A viewer still being
+	 * made (its handshake failing) never had our hook, so the list is also
+	 * looked at again every 10 ms: a timed pace, as nothing tells of it.
+	 */
+	while (vnc_clients(v) > 0 && clk_mono_ms() < end) {
+		/* Not held while counting: libvncserver may call on_gone under its list lock. */
+		struct timespec until = clk_mono_after(10);
+
+		pthread_mutex_lock(&v->viewers_lock);
+		pthread_cond_timedwait(&v->viewers_gone, &v->viewers_lock, &until);
+		pthread_mutex_unlock(&v->viewers_lock);
+	}
 }
 
 void vnc_free(struct vnc *v)

@@ -322,7 +322,8 @@ static void cursor(struct api_req *r)
 	struct vmctl_error err;
 	struct json_object *o;
 	uint32_t x, y;
-	int ret = vmctl_cursor(r->sb->control, &x, &y, &err, API_CONTROL_WAIT_MS);
+	/* The monitor reads it after the batches before it: it may wait as long as they. */
+	int ret = vmctl_cursor(r->sb->control, &x, &y, &err, API_ACTIONS_WAIT_MS);
 
 	if (ret) {
 		api_control_failed(r, ret, &err);

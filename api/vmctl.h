@@ -88,7 +88,7 @@ struct vmctl_batch_answer {
 
 /* The screen as the monitor sees it. */
 struct vmctl_display {
-	uint32_t width, height;         /* what the guest scans out */
+	uint32_t width, height;         /* the framebuffer's: what the guest scans out, once it does */
 	struct {
 		uint32_t x, y;
 		bool visible;

@@ -6,17 +6,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
+#include "changes.h"
 
 struct display {
 	pthread_mutex_t lock;       /* the framebuffer's pixels and size, the cursor */
 	struct framebuffer *fb;
 	struct fb_cursor cursor;
 	_Atomic uint64_t scanout;   /* width << 32 | height; 0: off */
-	/* Consumers, the change count and its waiters. */
-	pthread_mutex_t cons_lock;
-	pthread_cond_t changed;
-	uint64_t changes;
+	pthread_mutex_t cons_lock;  /* the consumers */
+	struct changes changes;     /* for waiters on other threads */
 	struct display_consumer cons[DISPLAY_MAX_CONSUMERS];
 	bool used[DISPLAY_MAX_CONSUMERS];
 };
@@ -31,7 +29,7 @@ struct display *display_new(uint32_t width, uint32_t height)
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->cons_lock, NULL);
-	clk_cond_init(&d->changed);
+	changes_init(&d->changes);
 	return d;
 }
 
@@ -40,7 +38,7 @@ void display_free(struct display *d)
 	if (!d)
 		return;
 	fb_free(d->fb);
-	pthread_cond_destroy(&d->changed);
+	changes_destroy(&d->changes);
 	pthread_mutex_destroy(&d->cons_lock);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -113,9 +111,8 @@ static void announce(struct display *d, enum change what, const struct fb_rect *
 		else if (what == CH_CURSOR && c->cursor)
 			c->cursor(c->opaque, &d->cursor, new_image);
 	}
-	d->changes++;
-	pthread_cond_broadcast(&d->changed);
 	pthread_mutex_unlock(&d->cons_lock);
+	changes_bump(&d->changes);
 }
 
 int display_resize(struct display *d, uint32_t width, uint32_t height)
@@ -194,32 +191,15 @@ void display_cursor_pos(struct display *d, uint32_t *x, uint32_t *y, bool *visib
 
 uint64_t display_changes(struct display *d)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&d->cons_lock);
-	n = d->changes;
-	pthread_mutex_unlock(&d->cons_lock);
-	return n;
+	return changes_now(&d->changes);
 }
 
 uint64_t display_wait(struct display *d, uint64_t seen, int timeout_ms)
 {
-	struct timespec until = clk_mono_after(timeout_ms);
-	uint64_t n;
-
-	pthread_mutex_lock(&d->cons_lock);
-	while (d->changes == seen &&
-	       pthread_cond_timedwait(&d->changed, &d->cons_lock, &until) != ETIMEDOUT)
-		;
-	n = d->changes;
-	pthread_mutex_unlock(&d->cons_lock);
-	return n;
+	return changes_wait(&d->changes, seen, timeout_ms);
 }
 
 void display_kick(struct display *d)
 {
-	pthread_mutex_lock(&d->cons_lock);
-	d->changes++;
-	pthread_cond_broadcast(&d->changed);
-	pthread_mutex_unlock(&d->cons_lock);
+	changes_bump(&d->changes);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errf.h"
 #include "keymap.h"
 
 #ifndef KBD_XKB_ROOT
@@ -66,18 +67,6 @@ struct kbd_viewer {
 	unsigned int n;
 	struct kbd_held held[KBD_MAX_HELD];
 };
-
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* "'de'" or "'de' variant 'neo'", for messages. */
 static const char *kbd_describe(char *buf, size_t len, const char *layout, const char *variant)
@@ -330,7 +319,7 @@ struct kbd_keymap *kbd_keymap_new(const char *layout, const char *variant,
 	variant = variant ? variant : "";
 	kbd_describe(desc, sizeof(desc), layout, variant);
 	if (!kbd_valid_name(layout, false) || !kbd_valid_name(variant, true)) {
-		set_err(err, errlen, "keyboard layout %s: not an XKB layout name", desc);
+		errf(err, errlen, "keyboard layout %s: not an XKB layout name", desc);
 		return NULL;
 	}
 	km = calloc(1, sizeof(*km));
@@ -339,7 +328,7 @@ struct kbd_keymap *kbd_keymap_new(const char *layout, const char *variant,
 		goto out_nomem;
 	xkb_context_set_log_fn(ctx, kbd_log_discard);
 	if (!xkb_context_include_path_append(ctx, KBD_XKB_ROOT)) {
-		set_err(err, errlen, "no XKB data (xkeyboard-config) in %s", KBD_XKB_ROOT);
+		errf(err, errlen, "no XKB data (xkeyboard-config) in %s", KBD_XKB_ROOT);
 		goto out_free;
 	}
 	strcpy(km->layout, layout);
@@ -348,7 +337,7 @@ struct kbd_keymap *kbd_keymap_new(const char *layout, const char *variant,
 	names.variant = variant;
 	km->xkb = xkb_keymap_new_from_names(ctx, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
 	if (!km->xkb) {
-		set_err(err, errlen, "keyboard layout %s: not an XKB layout xkbcommon knows", desc);
+		errf(err, errlen, "keyboard layout %s: not an XKB layout xkbcommon knows", desc);
 		goto out_free;
 	}
 	if (kbd_scan_modifiers(km) || kbd_build_table(km) || kbd_scan_numpad(km))
@@ -357,7 +346,7 @@ struct kbd_keymap *kbd_keymap_new(const char *layout, const char *variant,
 	return km;
 
 out_nomem:
-	set_err(err, errlen, "keyboard layout %s: out of memory", desc);
+	errf(err, errlen, "keyboard layout %s: out of memory", desc);
 out_free:
 	xkb_context_unref(ctx);
 	kbd_keymap_free(km);
@@ -617,7 +606,7 @@ static int kbd_combo_add_name(const struct kbd_keymap *km, const char *name, siz
 		sym = kbd_keysym_from_name(buf);
 	}
 	if (sym == XKB_KEY_NoSymbol) {
-		set_err(err, errlen, "unknown key name '%.*s'", (int)(len < 64 ? len : 64), name);
+		errf(err, errlen, "unknown key name '%.*s'", (int)(len < 64 ? len : 64), name);
 		return -EINVAL;
 	}
 	code = kbd_modifier_code(km, sym);
@@ -631,13 +620,13 @@ static int kbd_combo_add_name(const struct kbd_keymap *km, const char *name, siz
 		code = -ENOENT;
 	}
 	if (code < 0) {
-		set_err(err, errlen, "key '%s' is not on keyboard layout %s", buf,
+		errf(err, errlen, "key '%s' is not on keyboard layout %s", buf,
 			kbd_describe(desc, sizeof(desc), km->layout, km->variant));
 		return -ENOENT;
 	}
 	rc = rc ? rc : kbd_combo_add(out, (uint16_t)code);
 	if (rc)
-		set_err(err, errlen, "'%.64s' has more than %d keys", text, KBD_MAX_COMBO);
+		errf(err, errlen, "'%.64s' has more than %d keys", text, KBD_MAX_COMBO);
 	return rc;
 }
 
@@ -672,7 +661,7 @@ static int kbd_combo_add_text(const struct kbd_keymap *km, const char *text, boo
 			}
 		}
 		if (s == e) {
-			set_err(err, errlen, "empty key name in '%.64s'", text);
+			errf(err, errlen, "empty key name in '%.64s'", text);
 			return -EINVAL;
 		}
 		rc = kbd_combo_add_name(km, s, (size_t)(e - s), text, fold, out, err, errlen);
@@ -698,7 +687,7 @@ int kbd_combo_from_names(const struct kbd_keymap *km, const char *const *names, 
 	out->n = 0;
 	out->numlock = false;
 	if (rc)
-		set_err(err, errlen, "no key names");
+		errf(err, errlen, "no key names");
 	for (unsigned int i = 0; i < n && !rc; i++)
 		rc = kbd_combo_add_text(km, names[i] ? names[i] : "", true, out, err, errlen);
 	return rc;

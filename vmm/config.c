@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 const char vmm_usage[] =
 	"usage: cubicle-vmm --kernel PATH --disk PATH [options]\n"
 	"\n"
@@ -60,18 +62,6 @@ const char vmm_usage[] =
 	"\n"
 	"Exit status: 0 guest powered off, 1 monitor error, 2 bad usage,\n"
 	"3 guest crashed or reset, 4 stopped by SIGINT/SIGTERM.\n";
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* A whole decimal number in [min, max], or false. */
 static bool parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
@@ -153,17 +143,17 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		case O_DISK: cfg->disk = optarg; break;
 		case O_MEMORY:
 			if (!parse_uint(optarg, VMM_MIN_MEMORY_MIB, VMM_MAX_MEMORY_MIB, &cfg->memory_mib))
-				return fail(err, errlen, "--memory '%s': want MiB from %u to %u",
+				return errf(err, errlen, "--memory '%s': want MiB from %u to %u",
 					    optarg, VMM_MIN_MEMORY_MIB, VMM_MAX_MEMORY_MIB);
 			break;
 		case O_VCPUS:
 			if (!parse_uint(optarg, 1, VMM_MAX_VCPUS, &cfg->vcpus))
-				return fail(err, errlen, "--vcpus '%s': want a count from 1 to %u",
+				return errf(err, errlen, "--vcpus '%s': want a count from 1 to %u",
 					    optarg, VMM_MAX_VCPUS);
 			break;
 		case O_SERIAL:
 			if (!*optarg)
-				return fail(err, errlen, "--serial: want stdout or a file path");
+				return errf(err, errlen, "--serial: want stdout or a file path");
 			cfg->serial = optarg;
 			break;
 		case O_ENGINE:
@@ -174,7 +164,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 			else if (strcmp(optarg, "qemu-kvm") == 0)
 				cfg->engine = ENGINE_QEMU_KVM;
 			else
-				return fail(err, errlen, "--engine '%s': want auto, qemu-tcg or qemu-kvm",
+				return errf(err, errlen, "--engine '%s': want auto, qemu-tcg or qemu-kvm",
 					    optarg);
 			break;
 		case O_APPEND: cfg->append = optarg; break;
@@ -190,13 +180,13 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 			    strlen(w) + strlen(h) + 1 != strlen(optarg) ||
 			    !parse_uint(w, 64, 8192, &cfg->display_w) ||
 			    !parse_uint(h, 64, 8192, &cfg->display_h))
-				return fail(err, errlen, "--display '%s': want WIDTHxHEIGHT, each 64..8192",
+				return errf(err, errlen, "--display '%s': want WIDTHxHEIGHT, each 64..8192",
 					    optarg);
 			break;
 		}
 		case O_CONTROL:
 			if (!*optarg)
-				return fail(err, errlen, "--control: want a unix socket path");
+				return errf(err, errlen, "--control: want a unix socket path");
 			cfg->control = optarg;
 			break;
 		case O_VNC: {
@@ -210,27 +200,27 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 				size_t n = (size_t)(colon - optarg);
 
 				if (n == 0 || n >= sizeof(cfg->vnc_addr_buf))
-					return fail(err, errlen, "--vnc '%s': want [IPv4-ADDRESS:]PORT", optarg);
+					return errf(err, errlen, "--vnc '%s': want [IPv4-ADDRESS:]PORT", optarg);
 				memcpy(addr, optarg, n);
 				addr[n] = '\0';
 				if (inet_pton(AF_INET, addr, &a) != 1)
-					return fail(err, errlen, "--vnc '%s': '%s' is not an IPv4 address",
+					return errf(err, errlen, "--vnc '%s': '%s' is not an IPv4 address",
 						    optarg, addr);
 				cfg->vnc_addr = addr;
 			}
 			if (!parse_uint(colon ? colon + 1 : optarg, 0, 65535, &port))
-				return fail(err, errlen, "--vnc '%s': want a port from 0 to 65535", optarg);
+				return errf(err, errlen, "--vnc '%s': want a port from 0 to 65535", optarg);
 			cfg->vnc_port = (int)port;
 			break;
 		}
 		case O_VNC_PASSWORD_FILE:
 			if (!*optarg)
-				return fail(err, errlen, "--vnc-password-file: want a file path");
+				return errf(err, errlen, "--vnc-password-file: want a file path");
 			cfg->vnc_password_file = optarg;
 			break;
 		case O_VNC_VIEW_PASSWORD_FILE:
 			if (!*optarg)
-				return fail(err, errlen, "--vnc-view-password-file: want a file path");
+				return errf(err, errlen, "--vnc-view-password-file: want a file path");
 			cfg->vnc_view_password_file = optarg;
 			break;
 		case O_VNC_VIEW_ONLY: cfg->vnc_view_only = true; break;
@@ -238,7 +228,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		case O_KBD_VARIANT:
 			/* They go on the guest's command line and into its X config. */
 			if (!xkb_name_ok(optarg))
-				return fail(err, errlen, "%s '%s': want an XKB name (letters, digits, "
+				return errf(err, errlen, "%s '%s': want an XKB name (letters, digits, "
 					    "'_' and '-', at most 32)", c == O_KBD_LAYOUT ?
 					    "--keyboard-layout" : "--keyboard-variant", optarg);
 			if (c == O_KBD_LAYOUT)
@@ -248,38 +238,38 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 			break;
 		case O_OVERLAY:
 			if (!*optarg)
-				return fail(err, errlen, "--overlay: want a file path");
+				return errf(err, errlen, "--overlay: want a file path");
 			cfg->overlay = optarg;
 			break;
 		case O_VSOCK:
 			if (!*optarg)
-				return fail(err, errlen, "--vsock: want a unix socket path");
+				return errf(err, errlen, "--vsock: want a unix socket path");
 			cfg->vsock = optarg;
 			break;
 		case O_HELP: cfg->help = true; return 0;
 		case ':':
-			return fail(err, errlen, "%s needs a value", argv[optind - 1]);
+			return errf(err, errlen, "%s needs a value", argv[optind - 1]);
 		default:
-			return fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
+			return errf(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		return errf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (!cfg->kernel)
-		return fail(err, errlen, "--kernel is required (see --help)");
+		return errf(err, errlen, "--kernel is required (see --help)");
 	if (!cfg->disk)
-		return fail(err, errlen, "--disk is required (see --help)");
+		return errf(err, errlen, "--disk is required (see --help)");
 	if (cfg->vnc_addr && !cfg->display_w)
-		return fail(err, errlen, "--vnc needs a screen (not --display none)");
+		return errf(err, errlen, "--vnc needs a screen (not --display none)");
 	if (cfg->vnc_addr && !cfg->vnc_password_file)
-		return fail(err, errlen, "--vnc needs --vnc-password-file (VNC always asks a password)");
+		return errf(err, errlen, "--vnc needs --vnc-password-file (VNC always asks a password)");
 	if (!cfg->vnc_addr && (cfg->vnc_password_file || cfg->vnc_view_only ||
 			       cfg->vnc_view_password_file))
-		return fail(err, errlen, "--vnc-password-file, --vnc-view-password-file and "
+		return errf(err, errlen, "--vnc-password-file, --vnc-view-password-file and "
 			    "--vnc-view-only need --vnc");
 	if (cfg->vnc_view_password_file && cfg->vnc_password_file &&
 	    strcmp(cfg->vnc_view_password_file, cfg->vnc_password_file) == 0)
-		return fail(err, errlen, "--vnc-view-password-file: want a file of its own");
+		return errf(err, errlen, "--vnc-view-password-file: want a file of its own");
 	return 0;
 }
 
@@ -288,11 +278,11 @@ static int check_file(const char *what, const char *path, char *err, size_t errl
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return fail(err, errlen, "%s '%s': %s", what, path, strerror(errno));
+		return errf(err, errlen, "%s '%s': %s", what, path, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return fail(err, errlen, "%s '%s': not a regular file", what, path);
+		return errf(err, errlen, "%s '%s': not a regular file", what, path);
 	if (access(path, R_OK) < 0)
-		return fail(err, errlen, "%s '%s': %s", what, path, strerror(errno));
+		return errf(err, errlen, "%s '%s': %s", what, path, strerror(errno));
 	return 0;
 }
 

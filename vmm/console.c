@@ -27,7 +27,7 @@ struct console {
 	void *opaque;
 };
 
-struct console *console_new(const char *serial, char *err, size_t errlen)
+struct console *console_new(char *err, size_t errlen)
 {
 	struct console *c = calloc(1, sizeof(*c));
 	int sv[2];
@@ -37,17 +37,6 @@ struct console *console_new(const char *serial, char *err, size_t errlen)
 		return NULL;
 	}
 	c->ours = c->theirs = c->out = -1;
-	if (strcmp(serial, "stdout") == 0) {
-		c->out = STDOUT_FILENO;
-		c->forward_stdin = true;
-	} else {
-		c->out = open(serial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (c->out < 0) {
-			errf(err, errlen, "--serial '%s': %s", serial, strerror(errno));
-			free(c);
-			return NULL;
-		}
-	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		errf(err, errlen, "cannot make the console: %s", strerror(errno));
 		console_free(c);
@@ -57,6 +46,21 @@ struct console *console_new(const char *serial, char *err, size_t errlen)
 	c->theirs = sv[1];
 	fcntl(c->ours, F_SETFL, O_NONBLOCK);
 	return c;
+}
+
+int console_open(struct console *c, const char *serial, char *err, size_t errlen)
+{
+	if (strcmp(serial, "stdout") == 0) {
+		c->out = STDOUT_FILENO;
+		c->forward_stdin = true;
+		return 0;
+	}
+	c->out = open(serial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (c->out < 0) {
+		errf(err, errlen, "--serial '%s': %s", serial, strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 int console_engine_fd(const struct console *c)
@@ -78,7 +82,8 @@ static void on_output(struct loop *loop, int fd, uint32_t events, void *opaque)
 
 	(void)events;
 	if (n > 0) {
-		(void)fdio_write_all(c->out, buf, (size_t)n);   /* a full disk loses console text only */
+		/* A full disk loses console text only. */
+		(void)fdio_write_all(c->out, buf, (size_t)n);
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -104,7 +109,8 @@ static void on_input(struct loop *loop, int fd, uint32_t events, void *opaque)
 		c->stop(c->opaque);
 		return;
 	}
-	(void)fdio_write_all(c->ours, buf, (size_t)n);
+	/* Never waits on the loop: what the guest's console has no room for is dropped. */
+	(void)fdio_write_all_timed(c->ours, buf, (size_t)n, 0);
 }
 
 static void tty_raw(struct console *c)

@@ -13,11 +13,14 @@
 
 struct console;
 
+/* A console: the socket pair between the guest and us. NULL with the reason in err. */
+struct console *console_new(char *err, size_t errlen);
+
 /*
- * Opens the console for serial ("stdout" or a file path, truncated). NULL
- * with the reason in err.
+ * Where the guest's output goes: serial is "stdout" or a file path
+ * (truncated). 0, or -errno with the reason in err.
  */
-struct console *console_new(const char *serial, char *err, size_t errlen);
+int console_open(struct console *c, const char *serial, char *err, size_t errlen);
 
 /* The engine's end of the console (the console keeps it until console_handed). */
 int console_engine_fd(const struct console *c);

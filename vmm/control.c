@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "actions.h"
@@ -24,6 +23,7 @@
 
 /* Long enough for a type action with its 64 KiB of text escaped. */
 #define LINE_MAX_LEN (512 * 1024)
+#define SEND_WAIT_MS 30000      /* a client that takes nothing for this long is dropped */
 #define MAX_CONNS 64
 #define RESIZE_WAIT_MS 30000    /* a desktop under TCG can take seconds */
 
@@ -104,23 +104,29 @@ static bool send_line(int fd, struct json_object *o, bool block)
 	memcpy(line, s, len);
 	line[len] = '\n';
 	if (block)
-		ok = fdio_write_all(fd, line, len + 1) == 0;
+		ok = fdio_write_all_timed(fd, line, len + 1, SEND_WAIT_MS) == 0;
 	else
 		ok = send(fd, line, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len + 1;
 	free(line);
 	return ok;
 }
 
-static struct json_object *error_answer(const char *code, const char *fmt, va_list ap)
+static struct json_object *error_answer_plain(const char *code, const char *msg)
 {
 	struct json_object *o = json_object_new_object();
-	char msg[640];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "code", json_object_new_string(code));
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	return o;
+}
+
+static struct json_object *error_answer(const char *code, const char *fmt, va_list ap)
+{
+	char msg[640];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return error_answer_plain(code, msg);
 }
 
 /* An error answer; block as for send_line (workers block, the loop does not). */
@@ -142,14 +148,28 @@ static bool send_error_mode(int fd, bool block, const char *code, const char *fm
 
 #define send_error(fd, ...) send_error_mode((fd), false, __VA_ARGS__)
 
+/* An image that could not be made: its error, with the batch's done count (done >= 0). */
+static bool image_failed(int fd, int done, const char *code, const char *msg)
+{
+	struct json_object *o = error_answer_plain(code, msg);
+	bool ok;
+
+	if (done >= 0)
+		json_object_object_add(o, "done", json_object_new_int(done));
+	ok = send_line(fd, o, true);
+	json_object_put(o);
+	return ok;
+}
+
 /*
  * Takes a snapshot of the screen, encodes it per opts, and sends head
  * (taken) with the image's format, width, height and bytes added, then the
- * bytes. On a worker (never the loop). false if the client could not be
- * written to.
+ * bytes. done >= 0: the image answers a batch of that many actions, all
+ * done, which a failure says. On a worker (never the loop). false if the
+ * client could not be written to.
  */
 static bool answer_image(struct control *ctl, int fd, struct json_object *head,
-			 const struct shot_opts *opts)
+			 const struct shot_opts *opts, int done)
 {
 	struct framebuffer snap;
 	struct img_buf img = { 0 };
@@ -158,12 +178,12 @@ static bool answer_image(struct control *ctl, int fd, struct json_object *head,
 
 	if (display_snapshot(ctl->display, &snap, opts->cursor) < 0) {
 		json_object_put(head);
-		return send_error_mode(fd, true, "ENOMEM", "no memory for a copy of the screen");
+		return image_failed(fd, done, "ENOMEM", "no memory for a copy of the screen");
 	}
 	if (img_encode(&snap, &opts->img, &img, err, sizeof(err)) < 0) {
 		free(snap.pixels);
 		json_object_put(head);
-		return send_error_mode(fd, true, "EINVAL", "%s", err);
+		return image_failed(fd, done, "EINVAL", err);
 	}
 	free(snap.pixels);
 	json_object_object_add(head, "format", json_object_new_string(
@@ -171,7 +191,8 @@ static bool answer_image(struct control *ctl, int fd, struct json_object *head,
 	json_object_object_add(head, "width", json_object_new_int((int)img.width));
 	json_object_object_add(head, "height", json_object_new_int((int)img.height));
 	json_object_object_add(head, "bytes", json_object_new_int64((int64_t)img.len));
-	ok = send_line(fd, head, true) && fdio_write_all(fd, img.data, img.len) == 0;
+	ok = send_line(fd, head, true) &&
+	     fdio_write_all_timed(fd, img.data, img.len, SEND_WAIT_MS) == 0;
 	json_object_put(head);
 	img_buf_free(&img);
 	return ok;
@@ -248,7 +269,7 @@ static void *shot_thread(void *arg)
 {
 	struct shot_job *j = arg;
 
-	j->conn->dead = !answer_image(j->conn->ctl, j->conn->fd, ok_answer(), &j->opts);
+	j->conn->dead = !answer_image(j->conn->ctl, j->conn->fd, ok_answer(), &j->opts, -1);
 	worker_give_back(j->conn);
 	free(j);
 	return NULL;
@@ -273,7 +294,8 @@ static void start_screenshot(struct cconn *cc, struct json_object *req)
 		send_error(cc->fd, "ENOMEM", "out of memory");
 		return;
 	}
-	if (space_parse(req, w, h, &s, err, sizeof(err)) < 0 ||
+	/* A screenshot's own "scale" is its output's; only "screen" is a space here. */
+	if (space_parse(req, w, h, false, &s, err, sizeof(err)) < 0 ||
 	    shot_parse(req, &s, &j->opts, err, sizeof(err)) < 0) {
 		free(j);
 		send_error(cc->fd, "EINVAL", "%s", err);
@@ -475,7 +497,9 @@ static void run_job(struct control *ctl, struct act_job *j)
 		return;
 	}
 	if (j->shot && json_object_object_get_ex(answer, "ok", &ok) && json_object_get_boolean(ok)) {
-		j->conn->dead = !answer_image(ctl, fd, answer, &j->opts);
+		j->conn->dead = !answer_image(ctl, fd, answer, &j->opts,
+					      (int)json_object_array_length(
+						      json_object_object_get(answer, "results")));
 		return;
 	}
 	j->conn->dead = !send_line(fd, answer, true);
@@ -583,7 +607,7 @@ static void start_actions(struct cconn *cc, struct json_object *req)
 		return;
 	}
 	json_object_object_get_ex(req, "actions", &list);
-	if (space_parse(req, w, h, &s, err, sizeof(err)) < 0 ||
+	if (space_parse(req, w, h, true, &s, err, sizeof(err)) < 0 ||
 	    !(j->batch = actions_parse(list, &s, ctl->hands, ctl->agent_vsock, err, sizeof(err))) ||
 	    batch_shot(req, &s, j, err, sizeof(err)) < 0) {
 		act_job_free(j);
@@ -614,11 +638,36 @@ static void start_cursor(struct cconn *cc)
 
 /* --- the socket ------------------------------------------------------------------ */
 
+static void op_display(struct cconn *cc, struct json_object *req)
+{
+	(void)req;
+	display_info(cc);
+}
+
+static void op_cursor(struct cconn *cc, struct json_object *req)
+{
+	(void)req;
+	start_cursor(cc);
+}
+
+/* The requests (docs/control-protocol.md): a new one is a handler and a row. */
+static const struct {
+	const char *op;
+	void (*start)(struct cconn *cc, struct json_object *req);
+} ops[] = {
+	{ "screenshot", start_screenshot },
+	{ "display", op_display },
+	{ "resize", start_resize },
+	{ "actions", start_actions },
+	{ "cursor", op_cursor },
+};
+
 /* Handles one request line. */
 static void request(struct cconn *cc, char *line)
 {
 	struct json_object *req = json_tokener_parse(line);
 	const char *op;
+	size_t i;
 
 	if (!req || !json_object_is_type(req, json_type_object)) {
 		send_error(cc->fd, "EPROTO", "a request is one JSON object per line");
@@ -626,20 +675,14 @@ static void request(struct cconn *cc, char *line)
 		return;
 	}
 	op = json_object_get_string(json_object_object_get(req, "op"));
+	for (i = 0; op && i < sizeof(ops) / sizeof(ops[0]) && strcmp(op, ops[i].op); i++)
+		;
 	if (!op)
 		send_error(cc->fd, "EINVAL", "no \"op\"");
-	else if (strcmp(op, "screenshot") == 0)
-		start_screenshot(cc, req);
-	else if (strcmp(op, "display") == 0)
-		display_info(cc);
-	else if (strcmp(op, "resize") == 0)
-		start_resize(cc, req);
-	else if (strcmp(op, "actions") == 0)
-		start_actions(cc, req);
-	else if (strcmp(op, "cursor") == 0)
-		start_cursor(cc);
-	else
+	else if (i == sizeof(ops) / sizeof(ops[0]))
 		send_error(cc->fd, "EOPNOTSUPP", "unknown op '%.64s'", op);
+	else
+		ops[i].start(cc, req);
 	json_object_put(req);
 }
 
@@ -710,17 +753,17 @@ static void on_listen(struct loop *loop, int fd, uint32_t events, void *opaque)
 	int cfd;
 
 	(void)events;
-	/* Blocking sockets: the loop only sends with MSG_DONTWAIT and reads after EPOLLIN. */
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+	/*
+	 * Non-blocking: the loop sends only what fits at once, workers wait for
+	 * room at most SEND_WAIT_MS at a time.
+	 */
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 		struct cconn *cc = ctl->nconns < MAX_CONNS ? calloc(1, sizeof(*cc)) : NULL;
-		struct timeval tv = { 30, 0 };
 
 		if (!cc) {
 			close(cfd);
 			continue;
 		}
-		/* Workers write images blocking, but never forever. */
-		setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		cc->ctl = ctl;
 		cc->fd = cfd;
 		if (loop_add(loop, cfd, EPOLLIN, on_conn, cc) < 0) {

@@ -42,8 +42,9 @@ struct engine_env {
 struct engine_ops {
 	const char *name;
 	/*
-	 * Whether this engine serves cfg's --engine choice on this host;
-	 * why not in err. Called in table order for "auto": the first wins.
+	 * Whether cfg's --engine names this engine (or is "auto"); why not in
+	 * err. Walked in table order: the first that serves is prepared, and
+	 * its prepare() checks the host.
 	 */
 	bool (*serves)(const struct vmm_config *cfg, char *err, size_t errlen);
 	/*

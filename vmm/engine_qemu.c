@@ -452,12 +452,16 @@ struct qemu_engine {
 	char desc[32];
 };
 
+/* --engine auto, qemu-tcg and qemu-kvm are ours; another engine's name is not. */
 static bool qemu_serves(const struct vmm_config *cfg, char *err, size_t errlen)
 {
-	if (cfg->engine != ENGINE_QEMU_KVM || qemu_host_has_kvm())
+	switch (cfg->engine) {
+	case ENGINE_AUTO:
+	case ENGINE_QEMU_TCG:
+	case ENGINE_QEMU_KVM:
 		return true;
-	errf(err, errlen, "--engine qemu-kvm: this host has no hardware virtualization (no "
-	     "vmx/svm flag, or /dev/kvm does not open)");
+	}
+	errf(err, errlen, "--engine %s: not a qemu engine", vmm_engine_name(cfg->engine));
 	return false;
 }
 
@@ -472,6 +476,11 @@ static void *qemu_prepare(const struct engine_env *env, int *status, char *err, 
 	*status = VMM_EXIT_ERROR;
 	if (qemu_check(cfg->qemu, err, errlen) < 0)
 		return NULL;
+	if (cfg->engine == ENGINE_QEMU_KVM && !qemu_host_has_kvm()) {
+		errf(err, errlen, "--engine qemu-kvm: this host has no hardware virtualization (no "
+		     "vmx/svm flag, or /dev/kvm does not open)");
+		return NULL;
+	}
 	q = calloc(1, sizeof(*q));
 	if (!q) {
 		errf(err, errlen, "out of memory");
@@ -523,17 +532,28 @@ static int qemu_ended_status(int wstatus, char *why, size_t len)
 static void on_qemu_exit(struct loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct qemu_engine *q = opaque;
-	char why[64];
+	char why[128];
 	int wstatus, status;
 
+	pid_t got;
+
 	(void)events;
-	if (waitpid(q->pid, &wstatus, WNOHANG) != q->pid)
-		return;
+	do
+		got = waitpid(q->pid, &wstatus, WNOHANG);
+	while (got < 0 && errno == EINTR);
+	if (got == 0)
+		return;         /* readable before it is reapable: the next event */
 	loop_del(loop, fd);
 	close(q->pidfd);
 	q->pidfd = -1;
 	q->pid = 0;
-	status = qemu_ended_status(wstatus, why, sizeof(why));
+	if (got < 0) {
+		/* Reaped elsewhere (SIGCHLD ignored, say): ended, status unknown. */
+		snprintf(why, sizeof(why), "qemu ended; its status is lost: %s", strerror(errno));
+		status = VMM_EXIT_ERROR;
+	} else {
+		status = qemu_ended_status(wstatus, why, sizeof(why));
+	}
 	q->env.ended(q->env.opaque, status, why);
 }
 

@@ -38,12 +38,16 @@ struct loop_wakeup {
 	void *opaque;
 };
 
-/* Reads an eventfd's or timerfd's counter so it stops being readable. */
-static void drain_counter(int fd)
+/*
+ * Reads an eventfd's or timerfd's counter so it stops being readable;
+ * false if there was nothing to read (a timer disarmed or re-armed since
+ * epoll said it was due).
+ */
+static bool drain_counter(int fd)
 {
 	uint64_t n;
 
-	(void)!read(fd, &n, sizeof(n));
+	return read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n);
 }
 
 static void on_stop(struct loop *loop, int fd, uint32_t events, void *opaque)
@@ -191,8 +195,8 @@ static void on_timer(struct loop *loop, int fd, uint32_t events, void *opaque)
 	struct loop_timer *t = opaque;
 
 	(void)events;
-	drain_counter(fd);
-	t->fn(loop, t, t->opaque);
+	if (drain_counter(fd))
+		t->fn(loop, t, t->opaque);
 }
 
 struct loop_timer *loop_timer_new(struct loop *loop, loop_timer_fn fn, void *opaque)

@@ -186,23 +186,28 @@ static int start(struct vmm *vmm)
 	int status, ret;
 
 	vmm->loop = loop_new();
-	if (!vmm->loop || watch_signals(vmm) < 0) {
-		log_msg("cannot set up: %s", strerror(errno));
+	vmm->console = vmm->loop ? console_new(err, sizeof(err)) : NULL;
+	if (!vmm->console) {
+		log_msg("cannot set up: %s", vmm->loop ? err : strerror(errno));
 		return VMM_EXIT_ERROR;
 	}
 	env.loop = vmm->loop;
-	vmm->console = console_new(cfg->serial, err, sizeof(err));
-	if (!vmm->console) {
-		log_msg("%s", err);
-		return VMM_EXIT_USAGE;
-	}
 	env.console_fd = console_engine_fd(vmm->console);
+	/* Before signals are blocked: the engine's checks run programs of their own. */
 	vmm->engine = engine_new(&env, &status, err, sizeof(err));
 	if (!vmm->engine) {
 		log_msg("%s", err);
 		return status;
 	}
 	console_handed(vmm->console);
+	if (console_open(vmm->console, cfg->serial, err, sizeof(err)) < 0) {
+		log_msg("%s", err);
+		return VMM_EXIT_USAGE;
+	}
+	if (watch_signals(vmm) < 0) {
+		log_msg("cannot set up: %s", strerror(errno));
+		return VMM_EXIT_ERROR;
+	}
 	ret = devices_make(&vmm->devs, cfg, vmm->loop, vmm->engine, on_vu_close, err, sizeof(err));
 	if (ret == 0)
 		ret = add_services(vmm, err, sizeof(err));

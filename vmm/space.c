@@ -33,20 +33,20 @@ static int parse_screen(struct json_object *v, struct space *s, char *err, size_
 	if (!json_object_is_type(v, json_type_object) ||
 	    !dim_field(v, "width", SPACE_MIN_DIM, FB_MAX_DIM, &s->cw) ||
 	    !dim_field(v, "height", SPACE_MIN_DIM, FB_MAX_DIM, &s->ch))
-		return errf(err, errlen, "\"screen\": want {\"width\": W, \"height\": H}, each "
+		return errf(err, errlen, "a declared screen size wants a width and a height, each "
 			    "%d..%d", SPACE_MIN_DIM, FB_MAX_DIM);
 	/* Screenshots keep the screen's aspect: a declared size must too (to a pixel). */
 	if (llabs((long long)s->cw * s->rh - (long long)s->ch * s->rw) > (long long)s->rw)
-		return errf(err, errlen, "\"screen\" %ux%u does not keep the screen's aspect "
-			    "(%ux%u)", s->cw, s->ch, s->rw, s->rh);
+		return errf(err, errlen, "a declared screen of %ux%u does not keep the screen's "
+			    "aspect (%ux%u)", s->cw, s->ch, s->rw, s->rh);
 	return 0;
 }
 
-int space_parse(struct json_object *req, uint32_t width, uint32_t height, struct space *s,
-		char *err, size_t errlen)
+int space_parse(struct json_object *req, uint32_t width, uint32_t height, bool with_scale,
+		struct space *s, char *err, size_t errlen)
 {
 	struct json_object *scale, *screen;
-	bool has_scale = json_object_object_get_ex(req, "scale", &scale);
+	bool has_scale = with_scale && json_object_object_get_ex(req, "scale", &scale);
 	bool has_screen = json_object_object_get_ex(req, "screen", &screen);
 	double f;
 

@@ -36,12 +36,14 @@ struct space space_screen(uint32_t width, uint32_t height);
 
 /*
  * The space a request names for a width x height screen: "scale" (0.01..10:
- * a screenshot of lround(width * scale) pixels across), "screen" ({"width",
- * "height"}, SPACE_MIN_DIM..FB_MAX_DIM, keeping the screen's aspect to a
- * pixel), or neither. 0, or -EINVAL with a one-line reason in err.
+ * a screenshot of lround(width * scale) pixels across; read only
+ * with_scale, since a screenshot's "scale" is its output's), "screen"
+ * ({"width", "height"}, SPACE_MIN_DIM..FB_MAX_DIM, keeping the screen's
+ * aspect to a pixel), or neither. 0, or -EINVAL with a one-line reason in
+ * err.
  */
-int space_parse(struct json_object *req, uint32_t width, uint32_t height, struct space *s,
-		char *err, size_t errlen);
+int space_parse(struct json_object *req, uint32_t width, uint32_t height, bool with_scale,
+		struct space *s, char *err, size_t errlen);
 
 /*
  * The screen pixel for the client's point (x, y), numbers >= 0 (a fraction

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "changes.h"
 
 /* virtio 1.2 §5.8.2: what the driver selects in config space. */
 enum {
@@ -34,9 +34,8 @@ struct input {
 	struct loop *loop;
 	struct loop_wakeup *wake;   /* other threads' sends wake the loop (none without one) */
 	uint8_t select, subsel;     /* what the driver looks at in config space */
-	pthread_mutex_t lock;       /* the queue, the stats and the change count */
-	pthread_cond_t changed;     /* events reached the guest, LEDs changed, a reset */
-	uint64_t changes;
+	pthread_mutex_t lock;       /* the queue and the stats */
+	struct changes changes;     /* events reached the guest, LEDs changed, a reset */
 	unsigned int head, count;
 	struct input_ev queue[INPUT_QUEUE_MAX];
 	struct input_stats st;
@@ -165,8 +164,7 @@ static int input_set_config(struct virtio_dev *dev, uint32_t off, const void *bu
 /* With the lock held: something a waiter may wait for happened. */
 static void changed_locked(struct input *in)
 {
-	in->changes++;
-	pthread_cond_broadcast(&in->changed);
+	changes_bump(&in->changes);
 }
 
 /* On the loop: moves waiting events into the guest's buffers, one per buffer. */
@@ -285,7 +283,7 @@ static void input_free(struct virtio_dev *dev)
 	if (!in)
 		return;
 	loop_wakeup_free(in->wake);
-	pthread_cond_destroy(&in->changed);
+	changes_destroy(&in->changes);
 	pthread_mutex_destroy(&in->lock);
 	free(in);
 }
@@ -319,7 +317,7 @@ struct virtio_dev *input_new(enum input_kind kind, struct loop *loop)
 	if (loop && !(in->wake = loop_wakeup_new(loop, on_wake, in)))
 		goto out_free;
 	pthread_mutex_init(&in->lock, NULL);
-	clk_cond_init(&in->changed);
+	changes_init(&in->changes);
 	dev->ops = kind == INPUT_KEYBOARD ? &keyboard_ops : &tablet_ops;
 	dev->priv = in;
 	return dev;
@@ -387,26 +385,10 @@ enum input_kind input_kind(const struct virtio_dev *dev)
 
 uint64_t input_changes(struct virtio_dev *dev)
 {
-	struct input *in = dev->priv;
-	uint64_t n;
-
-	pthread_mutex_lock(&in->lock);
-	n = in->changes;
-	pthread_mutex_unlock(&in->lock);
-	return n;
+	return changes_now(&((struct input *)dev->priv)->changes);
 }
 
 uint64_t input_wait(struct virtio_dev *dev, uint64_t seen, int timeout_ms)
 {
-	struct input *in = dev->priv;
-	struct timespec until = clk_mono_after(timeout_ms);
-	uint64_t n;
-
-	pthread_mutex_lock(&in->lock);
-	while (in->changes == seen &&
-	       pthread_cond_timedwait(&in->changed, &in->lock, &until) != ETIMEDOUT)
-		;
-	n = in->changes;
-	pthread_mutex_unlock(&in->lock);
-	return n;
+	return changes_wait(&((struct input *)dev->priv)->changes, seen, timeout_ms);
 }

@@ -89,6 +89,39 @@ static void test_timer_repeats_and_disarms(void)
 	loop_free(loop);
 }
 
+/* Two timers due in the same poll, each disarming the other: only one fires. */
+struct pair {
+	struct loop_timer *t[2];
+	int fired[2];
+};
+
+static void on_either(struct loop *loop, struct loop_timer *t, void *opaque)
+{
+	struct pair *p = opaque;
+	int me = t == p->t[1];
+
+	(void)loop;
+	p->fired[me]++;
+	loop_timer_disarm(p->t[!me]);
+}
+
+static void test_timer_disarmed_by_another(void)
+{
+	struct loop *loop = loop_new();
+	struct pair p = { { NULL, NULL }, { 0, 0 } };
+
+	p.t[0] = loop_timer_new(loop, on_either, &p);
+	p.t[1] = loop_timer_new(loop, on_either, &p);
+	CHECK(loop_timer_arm(p.t[0], 5, 0) == 0 && loop_timer_arm(p.t[1], 5, 0) == 0);
+	clk_pause_ms(20);           /* both due before the loop looks: one epoll batch */
+	loop_poll(loop, 1000);
+	run_for(loop, 30);
+	CHECK(p.fired[0] + p.fired[1] == 1);
+	loop_timer_free(p.t[0]);
+	loop_timer_free(p.t[1]);
+	loop_free(loop);
+}
+
 static void test_timer_freed_in_callback(void)
 {
 	struct loop *loop = loop_new();
@@ -172,6 +205,7 @@ int main(void)
 	RUN(test_timer_once);
 	RUN(test_timer_repeats_and_disarms);
 	RUN(test_timer_freed_in_callback);
+	RUN(test_timer_disarmed_by_another);
 	RUN(test_wakeup_from_threads);
 	RUN(test_stop_from_another_thread);
 	return check_done();

@@ -23,7 +23,7 @@ static struct space parse(const char *json, bool *ok)
 	struct space s;
 	char err[256];
 
-	*ok = o && space_parse(o, W, H, &s, err, sizeof(err)) == 0;
+	*ok = o && space_parse(o, W, H, true, &s, err, sizeof(err)) == 0;
 	json_object_put(o);
 	return s;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "jsontext.h"
 #include "log.h"
 #include "routes.h"
 
@@ -200,6 +201,7 @@ struct json_object *api_body_object(struct api_req *r)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *o = NULL;
+	size_t lone;
 
 	if (!tok) {
 		api_reply_error(r, 500, "internal", "out of memory");
@@ -225,6 +227,14 @@ struct json_object *api_body_object(struct api_req *r)
 			json_object_put(o);
 			o = NULL;
 		}
+	}
+	if (o && jsontext_lone_surrogate(r->body, r->body_len, &lone)) {
+		/* json-c made it U+FFFD: the client's text would change under it. */
+		api_reply_error(r, 400, "invalid_json", "the body holds a lone UTF-16 surrogate "
+				"(\\u%.4s) at byte %zu: text must be Unicode; nothing was done",
+				r->body + lone + 2, lone);
+		json_object_put(o);
+		o = NULL;
 	}
 	if (o && !json_object_is_type(o, json_type_object)) {
 		api_reply_error(r, 400, "invalid_json", "the body must be a JSON object");

@@ -56,6 +56,7 @@ struct kbd_keymap {
 		uint16_t code;
 	} numpad[KBD_NUMPAD_MAX];
 	unsigned int nnumpad;
+	_Atomic unsigned int refs;              /* kbd_keymap_ref; freed at 0 */
 };
 
 struct kbd_held {
@@ -323,6 +324,8 @@ struct kbd_keymap *kbd_keymap_new(const char *layout, const char *variant,
 		return NULL;
 	}
 	km = calloc(1, sizeof(*km));
+	if (km)
+		km->refs = 1;
 	ctx = xkb_context_new(XKB_CONTEXT_NO_ENVIRONMENT_NAMES | XKB_CONTEXT_NO_DEFAULT_INCLUDES);
 	if (!km || !ctx)
 		goto out_nomem;
@@ -353,9 +356,15 @@ out_free:
 	return NULL;
 }
 
+struct kbd_keymap *kbd_keymap_ref(struct kbd_keymap *km)
+{
+	km->refs++;
+	return km;
+}
+
 void kbd_keymap_free(struct kbd_keymap *km)
 {
-	if (!km)
+	if (!km || --km->refs > 0)
 		return;
 	xkb_keymap_unref(km->xkb);
 	free(km->table);
@@ -574,13 +583,15 @@ static int kbd_modifier_code(const struct kbd_keymap *km, xkb_keysym_t sym)
 	return 0;
 }
 
-static int kbd_combo_add(struct kbd_combo *c, uint16_t code)
+/* Adds key code, or (code 0) the keysym sym to type on a borrowed key, once. */
+static int kbd_combo_add(struct kbd_combo *c, uint16_t code, xkb_keysym_t sym)
 {
 	for (unsigned int i = 0; i < c->n; i++)
-		if (c->codes[i] == code)
+		if (c->codes[i] == code && (code || c->borrow[i] == sym))
 			return 0;
 	if (c->n == KBD_MAX_COMBO)
 		return -E2BIG;
+	c->borrow[c->n] = code ? XKB_KEY_NoSymbol : sym;
 	c->codes[c->n++] = code;
 	return 0;
 }
@@ -612,19 +623,20 @@ static int kbd_combo_add_name(const struct kbd_keymap *km, const char *name, siz
 	code = kbd_modifier_code(km, sym);
 	if (code == 0 && kbd_stroke_for_keysym(km, sym, &st) == 0) {
 		for (unsigned int i = 0; i < st.nmods && !rc; i++)
-			rc = kbd_combo_add(out, st.mods[i]);
+			rc = kbd_combo_add(out, st.mods[i], XKB_KEY_NoSymbol);
 		code = st.code;
-	} else if (code == 0 && (code = kbd_numpad_code(km, sym)) >= 0) {
+	} else if (code == 0 && kbd_numpad_code(km, sym) >= 0) {
+		code = kbd_numpad_code(km, sym);
 		out->numlock = true;
 	} else if (code == 0) {
-		code = -ENOENT;
+		code = out->borrow_ok ? 0 : -ENOENT;    /* 0: a borrowed key will type it */
 	}
 	if (code < 0) {
 		errf(err, errlen, "key '%s' is not on keyboard layout %s", buf,
 			kbd_describe(desc, sizeof(desc), km->layout, km->variant));
 		return -ENOENT;
 	}
-	rc = rc ? rc : kbd_combo_add(out, (uint16_t)code);
+	rc = rc ? rc : kbd_combo_add(out, (uint16_t)code, sym);
 	if (rc)
 		errf(err, errlen, "'%.64s' has more than %d keys", text, KBD_MAX_COMBO);
 	return rc;

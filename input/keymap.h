@@ -32,12 +32,17 @@ struct kbd_stroke {
 /*
  * A combination: keys pressed in order and released in reverse. With
  * numlock, a keypad key in it gives the named keysym only while NumLock is
- * on (KP_0..KP_9): the sender turns NumLock on around it.
+ * on (KP_0..KP_9): the sender turns NumLock on around it. A key the layout
+ * does not have (ctrl+c on "ru") is code 0 with its keysym in borrow[],
+ * for the sender to type on a borrowed key, when the parse was asked to
+ * allow that (borrow_ok set before the call); otherwise it is an error.
  */
 struct kbd_combo {
 	unsigned int n;
 	bool numlock;
+	bool borrow_ok;             /* in: keys the layout lacks may be borrowed */
 	uint16_t codes[KBD_MAX_COMBO];
+	xkb_keysym_t borrow[KBD_MAX_COMBO];     /* where codes[i] is 0 */
 };
 
 /* One key event for the device: evdev code, pressed or released. */
@@ -54,7 +59,13 @@ struct kbd_key_event {
  */
 struct kbd_keymap *kbd_keymap_new(const char *layout, const char *variant,
 				  char *err, size_t errlen);
-void kbd_keymap_free(struct kbd_keymap *km);   /* accepts NULL */
+/*
+ * A keymap is counted: kbd_keymap_ref() takes one more reference (for a
+ * thread that keeps using it while another replaces it), and
+ * kbd_keymap_free() gives one back, freeing it with the last. Accepts NULL.
+ */
+struct kbd_keymap *kbd_keymap_ref(struct kbd_keymap *km);
+void kbd_keymap_free(struct kbd_keymap *km);
 const char *kbd_keymap_layout(const struct kbd_keymap *km);
 const char *kbd_keymap_variant(const struct kbd_keymap *km);   /* "" if none */
 
@@ -120,7 +131,8 @@ xkb_keysym_t kbd_keysym_from_name(const char *name);
  * twice. Names are trimmed of spaces; two empty names in a row are the plus
  * key ("+", "ctrl++"), one alone is an error ("ctrl+", "+ctrl", "").
  * -EINVAL with err naming an unknown or empty name, -ENOENT naming a key
- * this layout does not have, -E2BIG beyond KBD_MAX_COMBO keys.
+ * this layout does not have (a modifier; or any key unless out->borrow_ok),
+ * -E2BIG beyond KBD_MAX_COMBO keys.
  */
 int kbd_parse_combo(const struct kbd_keymap *km, const char *combo, struct kbd_combo *out,
 		    char *err, size_t errlen);

@@ -230,7 +230,7 @@ static void test_numpad(void)
 {
 	static const uint16_t kp[10] = { KEY_KP0, KEY_KP1, KEY_KP2, KEY_KP3, KEY_KP4,
 					 KEY_KP5, KEY_KP6, KEY_KP7, KEY_KP8, KEY_KP9 };
-	struct kbd_combo c;
+	struct kbd_combo c = { 0 };
 
 	for (int i = 0; i < 10; i++) {
 		CHECK(absent(us, XKB_KEY_KP_0 + (xkb_keysym_t)i));
@@ -255,7 +255,7 @@ static void test_numpad(void)
 /* combo parses on km to exactly the codes given (0-terminated). */
 static bool combo_is(const struct kbd_keymap *km, const char *combo, const uint16_t *codes)
 {
-	struct kbd_combo c;
+	struct kbd_combo c = { 0 };
 	unsigned int n = 0;
 	int rc = kbd_parse_combo(km, combo, &c, err, sizeof(err));
 
@@ -273,7 +273,7 @@ static bool combo_is(const struct kbd_keymap *km, const char *combo, const uint1
 static bool combo_fails(const struct kbd_keymap *km, const char *combo, int want,
 			const char *msg)
 {
-	struct kbd_combo c;
+	struct kbd_combo c = { 0 };
 
 	err[0] = '\0';
 	if (kbd_parse_combo(km, combo, &c, err, sizeof(err)) != want || !strstr(err, msg)) {
@@ -324,9 +324,30 @@ static void test_combos(void)
 	CHECK(combo_fails(us, "ctrl+alt+shift+super+a+b+c+d+e", -E2BIG, "more than 8 keys"));
 }
 
+/* Keys a layout lacks, borrowed when the caller can (ctrl+c on ru, ctrl+é on us). */
+static void test_combo_borrow(void)
+{
+	struct kbd_keymap *ru = kbd_keymap_new("ru", NULL, NULL, 0);
+	struct kbd_combo c = { .borrow_ok = true };
+
+	CHECK(ru != NULL);
+	CHECK(ru && kbd_parse_combo(ru, "ctrl+c", &c, err, sizeof(err)) == 0 && c.n == 2 &&
+	      c.codes[0] == KEY_LEFTCTRL && c.codes[1] == 0 && c.borrow[1] == XKB_KEY_c);
+	CHECK(kbd_parse_combo(us, "ctrl+\xc3\xa9", &c, err, sizeof(err)) == 0 && c.n == 2 &&
+	      c.codes[1] == 0 && c.borrow[1] == XKB_KEY_eacute);
+	/* On the layout: its own key, nothing borrowed (z is on the Y key on de). */
+	CHECK(kbd_parse_combo(de, "ctrl+z", &c, err, sizeof(err)) == 0 && c.n == 2 &&
+	      c.codes[1] == KEY_Y);
+	/* A modifier the layout lacks cannot be borrowed. */
+	CHECK(kbd_parse_combo(us, "Hyper_L+a", &c, err, sizeof(err)) == -ENOENT);
+	c.borrow_ok = false;
+	CHECK(ru && kbd_parse_combo(ru, "ctrl+c", &c, err, sizeof(err)) == -ENOENT);
+	kbd_keymap_free(ru);
+}
+
 static void test_combo_names(void)
 {
-	struct kbd_combo c;
+	struct kbd_combo c = { 0 };
 
 	CHECK(kbd_combo_from_names(us, (const char *const[]){ "CTRL", "C" }, 2, &c, err, sizeof(err)) == 0);
 	CHECK(c.n == 2 && c.codes[0] == KEY_LEFTCTRL && c.codes[1] == KEY_C);
@@ -487,6 +508,7 @@ int main(void)
 	RUN(test_spare);
 	RUN(test_names);
 	RUN(test_combos);
+	RUN(test_combo_borrow);
 	RUN(test_combo_names);
 	RUN(test_numpad);
 	RUN(test_viewer_us);

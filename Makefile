@@ -44,7 +44,8 @@ kernel: deps
 image: deps build
 	@mkdir -p $(GUEST)
 	@for t in $(TEMPLATES); do \
-		guest-desktop/build-image.sh $$t $(BUILD)/guest-desktop/cubicle-agent > $(GUEST)/$$t.path.tmp && \
+		guest-desktop/build-image.sh $$t $(BUILD)/guest-desktop/cubicle-agent \
+			$(BUILD)/guest-desktop/cubicle-keys > $(GUEST)/$$t.path.tmp && \
 		mv $(GUEST)/$$t.path.tmp $(GUEST)/$$t.path || exit 1; \
 	done
 

@@ -2,24 +2,26 @@
 # Builds a guest root image from a template recipe with mmdebstrap and prints
 # the path of the cached ext4 image on stdout (progress goes to stderr).
 #
-# usage: build-image.sh TEMPLATE AGENT_BINARY
+# usage: build-image.sh TEMPLATE AGENT_BINARY KEYS_BINARY
 #
-# Every image has cubicle-agent as /sbin/cubicle-agent (the guest's PID 1) and
+# Every image has cubicle-agent as /sbin/cubicle-agent (the guest's PID 1),
+# cubicle-keys (guest-desktop/keys) as /usr/local/bin/cubicle-keys and
 # the unprivileged sandbox user `user` (uid 1000, home /home/user).
-# The image is keyed by a hash of the recipe, this script and the agent binary;
+# The image is keyed by a hash of the recipe, this script and both binaries;
 # a hit costs nothing. Packages come from the mirror the host's apt sources use.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../scripts/cache-lib.sh"
 
-usage() { echo "usage: $0 TEMPLATE AGENT_BINARY    (templates: $(cd "$here/templates" && ls ./*.recipe | sed 's#^\./##; s/\.recipe$//' | tr '\n' ' '))"; }
+usage() { echo "usage: $0 TEMPLATE AGENT_BINARY KEYS_BINARY    (templates: $(cd "$here/templates" && ls ./*.recipe | sed 's#^\./##; s/\.recipe$//' | tr '\n' ' '))"; }
 [ "${1:-}" = "--help" ] && { usage; exit 0; }
-[ $# -eq 2 ] || { usage >&2; exit 2; }
-template=$1 init=$2
+[ $# -eq 3 ] || { usage >&2; exit 2; }
+template=$1 init=$2 keys=$3
 recipe=$here/templates/$template.recipe
 [ -r "$recipe" ] || { echo "image: no template '$template' ($recipe)" >&2; exit 2; }
 [ -x "$init" ] || { echo "image: agent binary '$init' missing" >&2; exit 2; }
-init=$(realpath "$init")
+[ -x "$keys" ] || { echo "image: key-mapping helper '$keys' missing" >&2; exit 2; }
+init=$(realpath "$init") keys=$(realpath "$keys")
 
 PACKAGES="" OVERLAYS="" HEADROOM_MIB=256
 # shellcheck source=/dev/null
@@ -32,7 +34,7 @@ done
 
 # The key covers every overlay file's path, contents and whether it is executable.
 key=$( {
-	cache_key "$recipe" "$0" "$here/install-overlays.sh" "$init" "${overlay_files[@]}"
+	cache_key "$recipe" "$0" "$here/install-overlays.sh" "$init" "$keys" "${overlay_files[@]}"
 	for f in "${overlay_files[@]}"; do echo "${f#"$here"/} $([ -x "$f" ] && echo x)"; done
 } | sha256sum | cut -c1-16)
 out=$CUBICLE_CACHE/images/$template-$key.ext4
@@ -79,6 +81,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --variant=minbase --mode=root --fo
 	--customize-hook='echo cubicle > "$1/etc/hostname"' \
 	--customize-hook='rm -f "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*_Packages' \
 	--customize-hook="install -m 0755 '$init' \"\$1/sbin/cubicle-agent\"" \
+	--customize-hook="install -D -m 0755 '$keys' \"\$1/usr/local/bin/cubicle-keys\"" \
 	--customize-hook="'$here/install-overlays.sh' \"\$1\" $OVERLAYS" \
 	--customize-hook='chroot "$1" useradd --create-home --uid 1000 --user-group --shell /bin/bash user' \
 	bookworm "$work/root" "$sources" 2>&1 |

@@ -12,6 +12,8 @@ PKGS=(
 	# libraries
 	libvncserver-dev libpng-dev libturbojpeg0-dev libxkbcommon-dev
 	libjson-c-dev libseccomp-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
+	# the guest's key-mapping helper (guest-desktop/keys), linked as the guest links it
+	libx11-dev
 	# guest kernel
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils cpio patch
 	# root images

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
 #include "clock.h"
 #include "errf.h"
+#include "keys.h"
 #include "virtio_input.h"
 
 #define MAX_ACTIONS 1000
@@ -17,9 +17,6 @@
 #define MAX_REPEAT 100              /* clicks, key presses, scroll steps */
 #define MAX_WAIT_MS 60000
 #define MAX_DELAY_MS 1000
-#define MAX_SPARE 64                /* keys borrowed for characters the layout lacks */
-#define REMAP_SETTLE_MS 50          /* lets X read keys typed before a remap */
-#define LED_WAIT_MS 500             /* for the guest to show a lock key's new state */
 
 enum act_type { ACT_MOVE, ACT_CLICK, ACT_DOWN, ACT_UP, ACT_DRAG, ACT_SCROLL, ACT_TYPE,
 		ACT_KEY, ACT_HOLD, ACT_WAIT, ACT_CURSOR };
@@ -50,6 +47,7 @@ struct action_batch {
 	unsigned int n;
 	struct action *a;
 	struct space space;         /* what the batch's points and answers are in */
+	struct kbd_keymap *km;      /* the layout it was parsed for (a reference) */
 	const char *agent_vsock;    /* borrowed from the caller, who outlives the batch */
 };
 
@@ -67,6 +65,8 @@ static void pause_ms(unsigned int ms)
 
 struct parse {
 	struct hands *h;
+	const struct kbd_keymap *km;
+	const char *vsock;          /* the agent: keys the layout lacks can be borrowed */
 	const struct space *space;
 	char *err;
 	size_t errlen;
@@ -154,10 +154,11 @@ static int get_button(struct parse *p, struct json_object *o, enum hands_button 
 /* A key combination: "ctrl+shift+t", or a list of names ["CTRL", "C"]. */
 static int get_combo(struct parse *p, struct json_object *v, const char *key, struct kbd_combo *c)
 {
-	const struct kbd_keymap *km = hands_keymap(p->h);
+	const struct kbd_keymap *km = p->km;
 	const char *names[KBD_MAX_COMBO];
 	size_t n;
 
+	c->borrow_ok = p->vsock != NULL;
 	if (json_object_is_type(v, json_type_string))
 		return kbd_parse_combo(km, json_object_get_string(v), c, p->err, p->errlen) < 0 ? -EINVAL : 0;
 	if (!json_object_is_type(v, json_type_array))
@@ -200,27 +201,39 @@ static int get_text(struct parse *p, struct json_object *o, struct action *a, co
 	len = (size_t)json_object_get_string_len(v);
 	if (len > MAX_TEXT)
 		return errf(p->err, p->errlen, "\"text\" is %zu bytes, over %d", len, MAX_TEXT);
-	if (strlen(s) != len)
-		return errf(p->err, p->errlen, "\"text\" holds a NUL character, which cannot be typed");
+	if (strlen(s) != len) {
+		size_t at = strlen(s), ch = 0;
+
+		for (size_t i = 0; i < at; i++)
+			ch += ((unsigned char)s[i] & 0xc0) != 0x80;
+		return errf(p->err, p->errlen, "\"text\": U+0000 at character %zu (byte %zu) is a "
+			    "control character with no key; nothing was typed", ch, at);
+	}
 	a->syms = calloc(len ? len : 1, sizeof(*a->syms));
 	if (!a->syms)
 		return errf(p->err, p->errlen, "out of memory");
-	for (end = s + len; s < end;) {
-		size_t at = len - (size_t)(end - s);
+	end = s + len;
+	for (size_t ch = 0; s < end; ch++) {
+		const char *start = json_object_get_string(v);
+		size_t at = (size_t)(s - start);
 		struct kbd_stroke st;
 		uint32_t cp;
 		xkb_keysym_t ks;
 
 		if (kbd_utf8_next(&s, end, &cp) < 0)
-			return errf(p->err, p->errlen, "\"text\" is not UTF-8 at byte %zu", at);
+			return errf(p->err, p->errlen, "\"text\" is not UTF-8 at character %zu (byte %zu)",
+				    ch, at);
+		/* CR LF, like a lone CR or LF, is one Return: one line break, as sent. */
+		if (cp == '\n' && at && start[at - 1] == '\r')
+			continue;
 		ks = kbd_keysym_for_char(cp);
 		if (ks == XKB_KEY_NoSymbol)
-			return errf(p->err, p->errlen, "\"text\": U+%04X at byte %zu is a control "
-				    "character with no key", cp, at);
-		if (!vsock && kbd_stroke_for_keysym(hands_keymap(p->h), ks, &st) < 0)
+			return errf(p->err, p->errlen, "\"text\": U+%04X at character %zu (byte %zu) is "
+				    "a control character with no key; nothing was typed", cp, ch, at);
+		if (!vsock && kbd_stroke_for_keysym(p->km, ks, &st) < 0)
 			return errf(p->err, p->errlen, "\"text\": U+%04X is not on keyboard layout '%s', "
 				    "and typing it needs the guest agent (--vsock)", cp,
-				    kbd_keymap_layout(hands_keymap(p->h)));
+				    kbd_keymap_layout(p->km));
 		a->syms[a->nsyms++] = ks;
 	}
 	return 0;
@@ -342,6 +355,7 @@ void action_batch_free(struct action_batch *b)
 		free(b->a[i].path);
 	}
 	free(b->a);
+	kbd_keymap_free(b->km);
 	free(b);
 }
 
@@ -350,7 +364,7 @@ struct action_batch *actions_parse(struct json_object *list, const struct space 
 				   size_t errlen)
 {
 	struct action_batch *b;
-	struct parse p = { .h = h, .err = err, .errlen = errlen };
+	struct parse p = { .h = h, .vsock = agent_vsock, .err = err, .errlen = errlen };
 	size_t n;
 
 	if (!json_object_is_type(list, json_type_array) ||
@@ -366,7 +380,9 @@ struct action_batch *actions_parse(struct json_object *list, const struct space 
 	}
 	b->space = *space;
 	b->agent_vsock = agent_vsock;
+	b->km = hands_keymap_ref(h);
 	p.space = &b->space;
+	p.km = b->km;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(list, i), *t;
 		char why[400];
@@ -392,233 +408,10 @@ struct action_batch *actions_parse(struct json_object *list, const struct space 
 struct run {
 	struct hands *h;
 	const struct space *space;
-	const char *vsock;
-	const char *code;           /* errno name for the answer */
-	char err[512];
-	uint16_t spare[MAX_SPARE];  /* keys borrowed for characters the layout lacks */
-	xkb_keysym_t mapped[MAX_SPARE];   /* what each types in the guest, this run */
-	unsigned int nspare;
-	bool numlock_back;          /* NumLock was turned on for a combination */
-	uint32_t leds;              /* the guest's LEDs when a combination was pressed */
+	struct keys k;              /* the keyboard side, and the failure said */
 };
 
-/* Turns a hands_* error into the answer's code and message; returns ret. */
-static int hands_failed(struct run *r, int ret)
-{
-	switch (ret) {
-	case -ENOBUFS:
-		r->code = "EAGAIN";
-		snprintf(r->err, sizeof(r->err), "the guest is not reading input (the device "
-			 "queue stayed full for a second)");
-		break;
-	case -ENODEV:
-		r->code = "ENODEV";
-		snprintf(r->err, sizeof(r->err), "the guest shows no screen to point at");
-		break;
-	default:
-		r->code = "EINVAL";
-		snprintf(r->err, sizeof(r->err), "the point is off the screen (did it change size?)");
-		break;
-	}
-	return ret;
-}
-
-#define TRY(r, call) do { int ret_ = (call); if (ret_ < 0) return hands_failed((r), ret_); } while (0)
-
-static int stroke(struct run *r, const struct kbd_stroke *st)
-{
-	for (unsigned int i = 0; i < st->nmods; i++)
-		TRY(r, hands_key(r->h, st->mods[i], true));
-	TRY(r, hands_key(r->h, st->code, true));
-	TRY(r, hands_key(r->h, st->code, false));
-	for (unsigned int i = st->nmods; i-- > 0;)
-		TRY(r, hands_key(r->h, st->mods[i], false));
-	return 0;
-}
-
-static bool led_on(struct run *r, unsigned int led)
-{
-	return hands_leds(r->h) & (1u << led);
-}
-
-/*
- * Turns a lock (Caps Lock, NumLock: its key code and LED) on or off, by the
- * guest's LED, with a tap of its key, and waits for the LED to follow, so
- * that the next action reads the state this one left. A guest that shows
- * no LEDs gets the tap after LED_WAIT_MS.
- */
-static int set_lock(struct run *r, int code, unsigned int led, bool on)
-{
-	struct kbd_stroke st = { .code = (uint16_t)code };
-
-	if (code <= 0 || led_on(r, led) == on)
-		return 0;
-	if (stroke(r, &st) < 0)
-		return -EIO;
-	hands_wait_leds(r->h, 1u << led, on ? 0 : 1u << led, LED_WAIT_MS);
-	return 0;
-}
-
-static bool has_lock_key(const struct kbd_combo *c)
-{
-	for (unsigned int i = 0; i < c->n; i++)
-		if (c->codes[i] == KEY_CAPSLOCK || c->codes[i] == KEY_NUMLOCK ||
-		    c->codes[i] == KEY_SCROLLLOCK)
-			return true;
-	return false;
-}
-
-/*
- * Presses c's keys; a keypad key that needs NumLock gets it on meanwhile.
- * A combination with a lock key in it is released only once the guest's
- * LEDs show its effect (see set_lock).
- */
-static int press_combo(struct run *r, const struct kbd_combo *c)
-{
-	r->leds = hands_leds(r->h);
-	if (c->numlock && !led_on(r, LED_NUML)) {
-		if (set_lock(r, kbd_numlock_code(hands_keymap(r->h)), LED_NUML, true) < 0)
-			return -EIO;
-		r->numlock_back = true;
-	}
-	for (unsigned int i = 0; i < c->n; i++)
-		TRY(r, hands_key(r->h, c->codes[i], true));
-	return 0;
-}
-
-static int release_combo(struct run *r, const struct kbd_combo *c)
-{
-	for (unsigned int i = c->n; i-- > 0;)
-		TRY(r, hands_key(r->h, c->codes[i], false));
-	if (has_lock_key(c))
-		hands_wait_leds(r->h, ~0u, r->leds, LED_WAIT_MS);
-	if (r->numlock_back) {
-		r->numlock_back = false;
-		return set_lock(r, kbd_numlock_code(hands_keymap(r->h)), LED_NUML, false);
-	}
-	return 0;
-}
-
-struct captured {
-	char buf[256];
-	size_t len;
-};
-
-static void capture(void *opaque, int stream, const uint8_t *buf, uint32_t len)
-{
-	struct captured *c = opaque;
-
-	if (stream != 2)
-		return;
-	while (len-- && c->len + 1 < sizeof(c->buf))
-		c->buf[c->len++] = *buf == '\n' ? ' ' : (char)*buf, buf++;
-	c->buf[c->len] = '\0';
-}
-
-/*
- * Characters the layout has no key for: borrows spare keys (no symbol on this
- * layout) and has the guest's X map them to the keysyms still to be typed
- * from a->syms[from] on, with xmodmap through the agent. Keys typed before
- * are let reach X first, since a borrowed key may change meaning.
- */
-static int remap(struct run *r, const struct action *a, unsigned int from)
-{
-	const char *argv[1 + 2 * MAX_SPARE + 1] = { "xmodmap" };
-	char lines[MAX_SPARE][160];
-	struct agent_exec x = { .argv = argv, .timeout_ms = 10000, .on_output = capture };
-	struct agent_error ae = { "", "" };
-	struct agent_exit res = { 0 };
-	struct captured cap = { .len = 0 };
-	unsigned int n = 0, argc = 1;
-	struct kbd_stroke st;
-	int ret;
-
-	for (unsigned int i = from; i < a->nsyms && n < r->nspare; i++) {
-		char name[64];
-		bool dup = false;
-
-		if (kbd_stroke_for_keysym(hands_keymap(r->h), a->syms[i], &st) == 0)
-			continue;
-		for (unsigned int k = 0; k < n && !dup; k++)
-			dup = r->mapped[k] == a->syms[i];
-		if (dup)
-			continue;
-		r->mapped[n] = a->syms[i];
-		xkb_keysym_get_name(a->syms[i], name, sizeof(name));
-		snprintf(lines[n], sizeof(lines[n]), "keycode %u = %s %s", r->spare[n] + 8u, name, name);
-		argv[argc++] = "-e";
-		argv[argc++] = lines[n++];
-	}
-	for (unsigned int k = n; k < r->nspare; k++)
-		r->mapped[k] = XKB_KEY_NoSymbol;
-	argv[argc] = NULL;
-	hands_flush(r->h, REMAP_SETTLE_MS);
-	x.opaque = &cap;
-	ret = agent_exec_run(r->vsock, &x, &res, &ae);
-	if (ret < 0 || res.exit_code != 0) {
-		r->code = "EIO";
-		snprintf(r->err, sizeof(r->err), "the guest could not map keys for characters not on "
-			 "layout '%s': %.200s", kbd_keymap_layout(hands_keymap(r->h)),
-			 ret == -EREMOTEIO ? ae.message : ret < 0 ? strerror(-ret) :
-			 cap.len ? cap.buf : "xmodmap failed");
-		return -EIO;
-	}
-	return 0;
-}
-
-static int borrowed_key(const struct run *r, xkb_keysym_t ks)
-{
-	for (unsigned int k = 0; k < r->nspare; k++)
-		if (r->mapped[k] == ks)
-			return r->spare[k];
-	return -1;
-}
-
-static int run_type(struct run *r, const struct action *a)
-{
-	const struct kbd_keymap *km = hands_keymap(r->h);
-	struct kbd_stroke caps = { 0 };
-	bool caps_on = led_on(r, LED_CAPSL);
-
-	/* Caps Lock on would change letters: off while typing, then on again. */
-	if (caps_on && (kbd_stroke_for_keysym(km, XKB_KEY_Caps_Lock, &caps) < 0 || caps.nmods))
-		caps.code = 0;
-	if (caps_on && set_lock(r, caps.code, LED_CAPSL, false) < 0)
-		return -EIO;
-	for (unsigned int i = 0; i < a->nsyms; i++) {
-		struct kbd_stroke st;
-		int code;
-
-		if (i && a->ms)
-			pause_ms(a->ms);
-		if (kbd_stroke_for_keysym(km, a->syms[i], &st) == 0) {
-			if (stroke(r, &st) < 0)
-				return -EIO;
-			continue;
-		}
-		code = borrowed_key(r, a->syms[i]);
-		if (code < 0) {
-			if (!r->nspare) {
-				r->nspare = kbd_spare_codes(km, r->spare, MAX_SPARE);
-				for (unsigned int k = 0; k < MAX_SPARE; k++)
-					r->mapped[k] = XKB_KEY_NoSymbol;
-			}
-			if (!r->nspare) {
-				r->code = "ENOSPC";
-				snprintf(r->err, sizeof(r->err), "layout '%s' leaves no key free to borrow "
-					 "for characters it lacks", kbd_keymap_layout(km));
-				return -ENOSPC;
-			}
-			if (remap(r, a, i) < 0)
-				return -EIO;
-			code = borrowed_key(r, a->syms[i]);
-		}
-		st = (struct kbd_stroke){ .code = (uint16_t)code };
-		if (stroke(r, &st) < 0)
-			return -EIO;
-	}
-	return caps_on ? set_lock(r, caps.code, LED_CAPSL, true) : 0;
-}
+#define TRY(r, call) do { int ret_ = (call); if (ret_ < 0) return keys_failed(&(r)->k, ret_); } while (0)
 
 static int move_to(struct run *r, const struct action *a)
 {
@@ -630,7 +423,7 @@ static int move_to(struct run *r, const struct action *a)
 static int run_drag(struct run *r, const struct action *a)
 {
 	TRY(r, hands_move(r->h, a->path[0], a->path[1]));
-	if (press_combo(r, &a->mods) < 0)
+	if (keys_press_combo(&r->k, &a->mods) < 0)
 		return -EIO;
 	TRY(r, hands_button(r->h, a->button, true));
 	for (unsigned int i = 1; i < a->npath; i++) {
@@ -639,7 +432,7 @@ static int run_drag(struct run *r, const struct action *a)
 	}
 	pause_ms(a->ms);
 	TRY(r, hands_button(r->h, a->button, false));
-	return release_combo(r, &a->mods);
+	return keys_release_combo(&r->k, &a->mods);
 }
 
 /* Runs one action; adds what it reports to result. */
@@ -651,13 +444,13 @@ static int run_one(struct run *r, const struct action *a, struct json_object *re
 	case ACT_MOVE:
 		return move_to(r, a);
 	case ACT_CLICK:
-		if (move_to(r, a) < 0 || press_combo(r, &a->mods) < 0)
+		if (move_to(r, a) < 0 || keys_press_combo(&r->k, &a->mods) < 0)
 			return -EIO;
 		for (unsigned int i = 0; i < a->count; i++) {
 			TRY(r, hands_button(r->h, a->button, true));
 			TRY(r, hands_button(r->h, a->button, false));
 		}
-		return release_combo(r, &a->mods);
+		return keys_release_combo(&r->k, &a->mods);
 	case ACT_DOWN:
 	case ACT_UP:
 		if (move_to(r, a) < 0)
@@ -667,23 +460,23 @@ static int run_one(struct run *r, const struct action *a, struct json_object *re
 	case ACT_DRAG:
 		return run_drag(r, a);
 	case ACT_SCROLL:
-		if (move_to(r, a) < 0 || press_combo(r, &a->mods) < 0)
+		if (move_to(r, a) < 0 || keys_press_combo(&r->k, &a->mods) < 0)
 			return -EIO;
 		for (unsigned int i = 0; i < a->count; i++)
 			TRY(r, hands_wheel(r->h, a->dy, a->dx));
-		return release_combo(r, &a->mods);
+		return keys_release_combo(&r->k, &a->mods);
 	case ACT_TYPE:
-		return run_type(r, a);
+		return keys_type(&r->k, a->syms, a->nsyms, a->ms);
 	case ACT_KEY:
 		for (unsigned int i = 0; i < a->count; i++)
-			if (press_combo(r, &a->keys) < 0 || release_combo(r, &a->keys) < 0)
+			if (keys_press_combo(&r->k, &a->keys) < 0 || keys_release_combo(&r->k, &a->keys) < 0)
 				return -EIO;
 		return 0;
 	case ACT_HOLD:
-		if (press_combo(r, &a->keys) < 0)
+		if (keys_press_combo(&r->k, &a->keys) < 0)
 			return -EIO;
 		pause_ms(a->ms);
-		return release_combo(r, &a->keys);
+		return keys_release_combo(&r->k, &a->keys);
 	case ACT_WAIT:
 		pause_ms(a->ms);
 		return 0;
@@ -700,9 +493,10 @@ static int run_one(struct run *r, const struct action *a, struct json_object *re
 
 struct json_object *actions_run(struct action_batch *b, struct hands *h)
 {
-	struct run r = { .h = h, .space = &b->space, .vsock = b->agent_vsock };
+	struct run r = { .h = h, .space = &b->space };
 	struct json_object *out = json_object_new_object(), *results = json_object_new_array();
 
+	keys_init(&r.k, h, b->km, b->agent_vsock);
 	for (unsigned int i = 0; i < b->n; i++) {
 		struct json_object *res = json_object_new_object();
 
@@ -713,9 +507,9 @@ struct json_object *actions_run(struct action_batch *b, struct hands *h)
 			json_object_put(res);
 			json_object_put(results);
 			hands_release_all(h);
-			snprintf(msg, sizeof(msg), "action %u (%s): %s", i, type_names[b->a[i].type], r.err);
+			snprintf(msg, sizeof(msg), "action %u (%s): %s", i, type_names[b->a[i].type], r.k.err);
 			json_object_object_add(out, "ok", json_object_new_boolean(0));
-			json_object_object_add(out, "code", json_object_new_string(r.code ? r.code : "EIO"));
+			json_object_object_add(out, "code", json_object_new_string(r.k.code ? r.k.code : "EIO"));
 			json_object_object_add(out, "message", json_object_new_string(msg));
 			json_object_object_add(out, "done", json_object_new_int((int)i));
 			return out;

@@ -17,6 +17,7 @@
 #include "display.h"
 #include "encode.h"
 #include "fdio.h"
+#include "jsontext.h"
 #include "shot.h"
 #include "usock.h"
 #include "virtio_gpu.h"
@@ -65,7 +66,8 @@ struct cconn {
 /* What the action thread runs: a batch (maybe answering a screenshot), or a cursor read. */
 struct act_job {
 	struct cconn *conn;
-	struct action_batch *batch;     /* NULL: a cursor read */
+	struct action_batch *batch;     /* NULL: a cursor read, or a layout switch */
+	struct kbd_keymap *km;          /* a layout switch: the new layout (owned) */
 	bool shot;
 	struct shot_opts opts;
 	struct act_job *next;
@@ -476,6 +478,37 @@ static void start_resize(struct cconn *cc, struct json_object *req)
 
 /* --- actions and the cursor --------------------------------------------------------- */
 
+/*
+ * On the action thread, after every batch before it: the guest's X takes
+ * the new layout (setxkbmap through the agent), then the hands type on it.
+ * The answer (a new object); the job's keymap is taken when it is used.
+ */
+static struct json_object *switch_layout(struct control *ctl, struct act_job *j)
+{
+	const char *layout = kbd_keymap_layout(j->km), *variant = kbd_keymap_variant(j->km);
+	const char *argv[] = { "setxkbmap", "-layout", layout, "-variant", variant, NULL };
+	struct agent_exec x = { .argv = argv, .timeout_ms = 20000 };
+	struct agent_error ae = { "", "" };
+	struct agent_exit res = { 0 };
+	struct json_object *o;
+	int ret;
+
+	/* What was typed on the old layout is X's before X changes its keys. */
+	hands_sync(ctl->hands);
+	ret = agent_exec_run(ctl->agent_vsock, &x, &res, &ae);
+	if (ret < 0 || res.exit_code != 0) {
+		o = error_answer_plain("EIO", ret == -EREMOTEIO ? ae.message : ret < 0 ?
+				       strerror(-ret) : "setxkbmap failed in the guest");
+		return o;
+	}
+	hands_set_keymap(ctl->hands, j->km);
+	j->km = NULL;
+	o = ok_answer();
+	json_object_object_add(o, "layout", json_object_new_string(layout));
+	json_object_object_add(o, "variant", json_object_new_string(variant));
+	return o;
+}
+
 /* Runs one job on the action thread and answers it. */
 static void run_job(struct control *ctl, struct act_job *j)
 {
@@ -483,7 +516,9 @@ static void run_job(struct control *ctl, struct act_job *j)
 	int fd = j->conn->fd;
 	uint32_t x, y;
 
-	if (!j->batch) {
+	if (j->km) {
+		answer = switch_layout(ctl, j);
+	} else if (!j->batch) {
 		/* As the cursor action does: a move just sent is where the pointer goes. */
 		hands_cursor(ctl->hands, &x, &y, HANDS_CURSOR_WAIT_MS);
 		answer = ok_answer();
@@ -509,6 +544,7 @@ static void run_job(struct control *ctl, struct act_job *j)
 static void act_job_free(struct act_job *j)
 {
 	action_batch_free(j->batch);
+	kbd_keymap_free(j->km);
 	free(j);
 }
 
@@ -618,6 +654,44 @@ static void start_actions(struct cconn *cc, struct json_object *req)
 		act_job_free(j);
 }
 
+/*
+ * {"op":"keyboard","layout":L,"variant":V}: the layout compiled (and so
+ * checked) here, switched on the action thread behind the batches before.
+ */
+static void start_keyboard(struct cconn *cc, struct json_object *req)
+{
+	struct control *ctl = cc->ctl;
+	const char *layout = json_object_get_string(json_object_object_get(req, "layout"));
+	const char *variant = json_object_get_string(json_object_object_get(req, "variant"));
+	struct act_job *j;
+	char err[256];
+
+	if (!ctl->hands || !ctl->agent_vsock) {
+		send_error(cc->fd, "ENODEV", "switching the layout needs a keyboard and the guest "
+			   "agent (cubicle-vmm --display, --vsock)");
+		return;
+	}
+	if (!json_object_is_type(json_object_object_get(req, "layout"), json_type_string) ||
+	    (json_object_object_get(req, "variant") &&
+	     !json_object_is_type(json_object_object_get(req, "variant"), json_type_string))) {
+		send_error(cc->fd, "EINVAL", "keyboard: want \"layout\" (and \"variant\") names");
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		send_error(cc->fd, "ENOMEM", "out of memory");
+		return;
+	}
+	j->km = kbd_keymap_new(layout, variant, err, sizeof(err));
+	if (!j->km) {
+		free(j);
+		send_error(cc->fd, "EINVAL", "%s", err);
+		return;
+	}
+	if (!queue_job(cc, j))
+		act_job_free(j);
+}
+
 /* The cursor is read on the action thread, after every batch before it. */
 static void start_cursor(struct cconn *cc)
 {
@@ -660,6 +734,7 @@ static const struct {
 	{ "resize", start_resize },
 	{ "actions", start_actions },
 	{ "cursor", op_cursor },
+	{ "keyboard", start_keyboard },
 };
 
 /* Handles one request line. */
@@ -667,8 +742,14 @@ static void request(struct cconn *cc, char *line)
 {
 	struct json_object *req = json_tokener_parse(line);
 	const char *op;
-	size_t i;
+	size_t i, lone;
 
+	if (req && jsontext_lone_surrogate(line, strlen(line), &lone)) {
+		send_error(cc->fd, "EINVAL", "the request holds a lone UTF-16 surrogate (\\u%.4s) at "
+			   "byte %zu: text must be Unicode; nothing was done", line + lone + 2, lone);
+		json_object_put(req);
+		return;
+	}
 	if (!req || !json_object_is_type(req, json_type_object)) {
 		send_error(cc->fd, "EPROTO", "a request is one JSON object per line");
 		json_object_put(req);

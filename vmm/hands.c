@@ -15,17 +15,27 @@
 #define SWITCH_SETTLE_MS 20     /* after one device's events reached the guest */
 
 /*
- * Pacing of all sends. The guest's virtio-input driver hands every event
- * to its input core as it arrives, and evdev keeps a reader's unread events
- * in a ring of 64 (keyboard) or 128 (tablet); on overflow it throws all of
- * them away and X, on SYN_DROPPED, only resyncs which keys are down: typed
- * text vanishes, silently, when X's input thread is a little late. Nothing
- * the guest sends back says when X has read, so sends are paced by time: at
- * most PACE_BURST events at once plus PACE_PER_MS per millisecond, and a
- * reader that stalls for (64 - PACE_BURST) / PACE_PER_MS ms still loses
- * nothing. A key with Shift is 8 events, one without is 4. (Our guest
- * kernel raises the ring to 2048 events: guest-desktop/kernel/patches/0002.)
+ * How many events X may have unread. The guest's virtio-input driver hands
+ * every event to its input core as it arrives, and evdev keeps a reader's
+ * unread events in a ring (2048 in our guest kernel,
+ * guest-desktop/kernel/patches/0002; 64 in stock Linux); on overflow it
+ * throws all of them away and X, on SYN_DROPPED, only resyncs which keys
+ * are down: typed text would vanish, silently.
+ *
+ * The keyboard's ordered sends (actions) are held to a window instead of a
+ * pace: once SYNC_WINDOW events went out since X last proved it took them
+ * (hands_sync, the round trip through the keyboard's LEDs), the next send
+ * first makes that round trip. So they go as fast as X reads, and never
+ * more than half the ring ahead of it.
+ *
+ * The rest is paced by time, as nothing says when X read it: VNC viewers'
+ * keys and every tablet event go at most PACE_BURST at once plus PACE_PER_MS
+ * per millisecond; and the keyboard too while the guest does not echo its LEDs
+ * (no X reads it). A key with Shift is 8 events, one without is 4.
  */
+#define SYNC_WINDOW 1024
+#define SYNC_WAIT_MS 2000       /* for X to show a tap of the lock key on its LED */
+#define ECHO_RETRY_MS 10000     /* after an unechoed tap, before the round trip is tried again */
 #define PACE_BURST 16
 #define PACE_PER_MS 1
 
@@ -59,6 +69,12 @@ struct hands {
 	int32_t abs_x, abs_y;       /* the axis values last sent */
 	uint32_t buttons;           /* bit per enum hands_button, held */
 	uint8_t keys[KEY_CNT / 8];  /* keys held */
+	unsigned int unsynced;      /* ordered keyboard events sent since X proved it took all */
+	bool syncing;               /* hands_sync's own taps are under way */
+	int64_t no_echo_ms;         /* when a tap last went unechoed (pace by time); 0: never */
+	uint64_t syncs;
+	unsigned int turn;           /* hands_borrow_turn's next answer */
+	int64_t borrow_used_ms[2];  /* when a key of each half was last pressed */
 	struct kbd_viewer *viewer;  /* VNC viewers' keyboard state */
 	int vnc_mask;               /* the last RFB button mask */
 };
@@ -132,11 +148,29 @@ static void pace_take(struct pace *p, unsigned int n)
  * for room in a full queue. An unordered one (VNC) is refused at once when
  * the queue is full.
  */
+static int sync_locked(struct hands *h);
+static void release_locked(struct hands *h, bool ordered);
+
+/*
+ * Whether the guest is taken to echo the lock keys' LEDs: yes until a tap
+ * goes unechoed (X not started yet, or not reading), and again
+ * ECHO_RETRY_MS after that, when the round trip is tried anew.
+ */
+static bool echoes(const struct hands *h)
+{
+	return !h->no_echo_ms || clk_mono_ms() - h->no_echo_ms >= ECHO_RETRY_MS;
+}
+
 static int deliver(struct hands *h, struct virtio_dev *dev, const struct input_ev *ev,
 		   unsigned int n, bool ordered)
 {
 	struct pace *p = pace_of(h, dev);
+	bool windowed = ordered && dev == h->kbd && echoes(h);
 	int ret;
+
+	if (windowed && !h->syncing && h->unsynced + n > SYNC_WINDOW)
+		sync_locked(h);     /* on failure no_echo_ms is set: paced below instead */
+	windowed = windowed && echoes(h);
 
 	if (ordered && h->last && h->last != dev) {
 		struct pace *o = pace_of(h, h->last);
@@ -152,13 +186,132 @@ static int deliver(struct hands *h, struct virtio_dev *dev, const struct input_e
 		else if (since < SWITCH_SETTLE_MS * 1000ull)
 			clk_pause_us(SWITCH_SETTLE_MS * 1000ull - since);
 	}
-	pace_take(p, n);
+	if (!windowed)
+		pace_take(p, n);
 	ret = ordered ? send_waiting(dev, ev, n) : input_send(dev, ev, n);
 	if (ret == 0 && ordered) {
 		h->last = dev;
 		p->sent_us = clk_mono_us();
+		if (dev == h->kbd)
+			h->unsynced += n;
 	}
 	return ret;
+}
+
+/*
+ * The lock key whose LED the round trip watches: NumLock (keypad keys only
+ * care, and they never come between the two taps), else Caps Lock. Its
+ * key and LED bit; false if the layout has neither without a modifier.
+ */
+static bool sync_key(const struct hands *h, uint16_t *code, unsigned int *led)
+{
+	struct kbd_stroke st;
+	int num = kbd_numlock_code(h->km);
+
+	if (num > 0) {
+		*code = (uint16_t)num;
+		*led = LED_NUML;
+		return true;
+	}
+	if (kbd_stroke_for_keysym(h->km, XKB_KEY_Caps_Lock, &st) == 0 && !st.nmods) {
+		*code = st.code;
+		*led = LED_CAPSL;
+		return true;
+	}
+	return false;
+}
+
+static int key_locked(struct hands *h, uint16_t code, bool down, bool ordered);
+
+/*
+ * With the lock held: taps code and waits until the guest's LED under bit
+ * flips, woken by the keyboard's status queue; whether it did within
+ * SYNC_WAIT_MS.
+ */
+static bool tap_echoed(struct hands *h, uint16_t code, uint32_t bit)
+{
+	int64_t end = clk_mono_ms() + SYNC_WAIT_MS, left;
+	uint64_t seen = input_changes(h->kbd);
+	uint32_t before = input_stats(h->kbd).leds & bit;
+
+	if (key_locked(h, code, true, true) < 0 || key_locked(h, code, false, true) < 0)
+		return false;
+	while ((input_stats(h->kbd).leds & bit) == before && (left = end - clk_mono_ms()) > 0)
+		seen = input_wait(h->kbd, seen, (int)left);
+	return (input_stats(h->kbd).leds & bit) != before;
+}
+
+/*
+ * The round trip the guest must answer (docs/control-protocol.md, "Pace
+ * and proof"): the lock key tapped twice. X sets the keyboard's LEDs while
+ * it processes a lock key's press, after every event this keyboard sent
+ * before it, and the guest's driver sends the new LED state back through
+ * the status queue; so a flipped LED proves X has taken every earlier key.
+ * The second tap puts the lock back (and is waited for too, so the next
+ * round trip starts from a settled LED). 0, or -ETIMEDOUT when the guest
+ * shows no LED (then sends fall back to pacing by time), -ENODEV without a
+ * lock key.
+ */
+static int sync_locked(struct hands *h)
+{
+	unsigned int led;
+	uint16_t code;
+	bool first;
+
+	if (!sync_key(h, &code, &led))
+		return -ENODEV;
+	h->syncing = true;
+	first = tap_echoed(h, code, 1u << led);
+	/* Even unechoed, the second tap puts the lock back once X reads both. */
+	if (!tap_echoed(h, code, 1u << led) || !first) {
+		h->no_echo_ms = clk_mono_ms();
+		h->syncing = false;
+		return -ETIMEDOUT;
+	}
+	h->syncing = false;
+	h->no_echo_ms = 0;
+	h->unsynced = 0;
+	h->syncs++;
+	return 0;
+}
+
+int hands_sync(struct hands *h)
+{
+	int ret;
+
+	pthread_mutex_lock(&h->lock);
+	ret = echoes(h) ? sync_locked(h) : -ETIMEDOUT;
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+uint64_t hands_syncs(struct hands *h)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&h->lock);
+	n = h->syncs;
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+unsigned int hands_borrow_turn(struct hands *h, int64_t *last_used_ms)
+{
+	unsigned int t;
+
+	pthread_mutex_lock(&h->lock);
+	t = h->turn;
+	h->turn ^= 1;
+	*last_used_ms = h->borrow_used_ms[t];
+	pthread_mutex_unlock(&h->lock);
+	return t;
+}
+
+void hands_borrow_used(struct hands *h, unsigned int half)
+{
+	pthread_mutex_lock(&h->lock);
+	h->borrow_used_ms[half & 1] = clk_mono_ms();
+	pthread_mutex_unlock(&h->lock);
 }
 
 struct hands *hands_new(struct virtio_dev *kbd, struct virtio_dev *tablet,
@@ -194,9 +347,27 @@ void hands_free(struct hands *h)
 	free(h);
 }
 
-const struct kbd_keymap *hands_keymap(const struct hands *h)
+struct kbd_keymap *hands_keymap_ref(struct hands *h)
 {
-	return h->km;
+	struct kbd_keymap *km;
+
+	pthread_mutex_lock(&h->lock);
+	km = kbd_keymap_ref(h->km);
+	pthread_mutex_unlock(&h->lock);
+	return km;
+}
+
+void hands_set_keymap(struct hands *h, struct kbd_keymap *km)
+{
+	struct kbd_keymap *old;
+
+	pthread_mutex_lock(&h->lock);
+	old = h->km;
+	h->km = km;
+	/* The viewers' held keys were pressed on the old layout's keys: let them go. */
+	release_locked(h, false);
+	pthread_mutex_unlock(&h->lock);
+	kbd_keymap_free(old);
 }
 
 void hands_screen(struct hands *h, uint32_t *w, uint32_t *h_out)

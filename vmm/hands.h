@@ -34,7 +34,17 @@ struct hands *hands_new(struct virtio_dev *kbd, struct virtio_dev *tablet,
 			struct virtio_dev *gpu, struct kbd_keymap *km);
 void hands_free(struct hands *h);   /* accepts NULL */
 
-const struct kbd_keymap *hands_keymap(const struct hands *h);
+/*
+ * The layout typed on now, as a reference of the caller's (kbd_keymap_free
+ * it): another thread may switch layouts meanwhile.
+ */
+struct kbd_keymap *hands_keymap_ref(struct hands *h);
+
+/*
+ * Types on km from now on (taken); keys and buttons still held are let go
+ * first, as they were pressed for the old one.
+ */
+void hands_set_keymap(struct hands *h, struct kbd_keymap *km);
 
 /* The scanout size now (0 x 0 with no scanout). */
 void hands_screen(struct hands *h, uint32_t *w, uint32_t *h_out);
@@ -56,7 +66,7 @@ int hands_key(struct hands *h, uint16_t code, bool down);
  * wait_ms (woken by each cursor update) for it to reach the point sent.
  */
 void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_ms);
-#define HANDS_CURSOR_WAIT_MS 200    /* for the guest's cursor to follow a move */
+#define HANDS_CURSOR_WAIT_MS 1000   /* for the guest's cursor to follow a move (TCG: 0.5 s seen) */
 
 /*
  * Waits (up to a second) until both devices' events reached the guest, then
@@ -64,6 +74,28 @@ void hands_cursor(struct hands *h, uint32_t *x, uint32_t *y, unsigned int wait_m
  * when X has taken them.
  */
 void hands_flush(struct hands *h, unsigned int settle_ms);
+
+/*
+ * The round trip that proves the guest's X has taken every key event sent
+ * so far: a lock key tapped twice, each tap waited for on the LED X sets
+ * (docs/control-protocol.md, "Pace and proof"). 0; -ETIMEDOUT when the
+ * guest shows no LEDs (nothing reads the keyboard), -ENODEV when the
+ * layout has no lock key. Typing makes it by itself every SYNC_WINDOW
+ * events; call it before anything that changes what keys mean.
+ */
+int hands_sync(struct hands *h);
+
+/* How many round trips hands_sync (and typing) made; for figures. */
+uint64_t hands_syncs(struct hands *h);
+
+/*
+ * Which half of the borrowed keys (vmm/keys.c) the next remap may write: 0
+ * or 1, alternating from one call to the next, batch after batch, so keys
+ * typed in one request are not rewritten by the next request's first remap;
+ * and when a key of that half was last pressed (hands_borrow_used; 0 never).
+ */
+unsigned int hands_borrow_turn(struct hands *h, int64_t *last_used_ms);
+void hands_borrow_used(struct hands *h, unsigned int half);
 
 /* Keyboard LEDs as the guest set them (bit LED_CAPSL, ...). */
 uint32_t hands_leds(struct hands *h);

@@ -137,7 +137,7 @@ static bool run(struct api_req *r, const struct vmctl_space *s, struct json_obje
 
 	*ans = (struct vmctl_batch_answer){ NULL };
 	if (json_object_array_length(list))
-		ret = vmctl_actions(r->sb->control, &batch, ans, &err, API_ACTIONS_WAIT_MS);
+		ret = vmctl_actions(r->sb->control, &batch, ans, &err, api_actions_wait_ms(list));
 	else
 		ret = how ? vmctl_screenshot(r->sb->control, s, how, &ans->shot, &err,
 					     API_CONTROL_WAIT_MS) : 0;

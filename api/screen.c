@@ -9,6 +9,7 @@
 #include "screen.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <stdint.h>
@@ -266,6 +267,33 @@ static void note_actions(struct api_req *r, struct json_object *list)
 	api_note(r, "actions", "%s", text);
 }
 
+#define TYPE_MS_PER_BYTE 20        /* text off the layout, under TCG: ~114 characters/s */
+
+static int64_t member_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)
+	       ? json_object_get_int64(v) : 0;
+}
+
+int api_actions_wait_ms(struct json_object *list)
+{
+	int64_t ms = API_ACTIONS_WAIT_MS;
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+
+	for (size_t i = 0; i < n && ms < INT_MAX; i++) {
+		struct json_object *a = json_object_array_get_idx(list, i), *text;
+		int64_t delay = member_int(a, "delay_ms");
+
+		if (json_object_object_get_ex(a, "text", &text) && json_object_is_type(text, json_type_string))
+			ms += json_object_get_string_len(text) * (TYPE_MS_PER_BYTE + (delay > 0 ? delay : 0));
+		ms += member_int(a, "ms") > 0 ? member_int(a, "ms") : 0;
+		ms += member_int(a, "duration_ms") > 0 ? member_int(a, "duration_ms") : 0;
+	}
+	return ms < INT_MAX ? (int)ms : INT_MAX;
+}
+
 /*
  * POST .../actions: the batch (checked whole by the monitor before any of
  * it runs) and, when the body asks for one, the screenshot taken once it
@@ -295,7 +323,7 @@ static void actions(struct api_req *r)
 	    !shot_of_body(r, body, &want_shot, &how))
 		goto out;
 	batch.shot = want_shot ? &how : NULL;
-	ret = vmctl_actions(r->sb->control, &batch, &ans, &err, API_ACTIONS_WAIT_MS);
+	ret = vmctl_actions(r->sb->control, &batch, &ans, &err, api_actions_wait_ms(batch.actions));
 	if (ret) {
 		api_control_failed(r, ret, &err);
 		goto out;

@@ -14,6 +14,13 @@
 #define API_ACTIONS_WAIT_MS 180000  /* a batch may hold and wait for a while */
 
 /*
+ * How long to wait for the batch list (a JSON array) to run: that, plus
+ * what its text, waits and holds take at the slowest (a byte of text typed
+ * on borrowed keys, the client's delay_ms per byte, ms of waits and holds).
+ */
+int api_actions_wait_ms(struct json_object *list);
+
+/*
  * An image the monitor answered, as {"format","width","height","data":
  * BASE64}; NULL when r is answered (out of memory).
  */

@@ -242,27 +242,62 @@ static bool x_pointer(int *x, int *y)
 	return ok;
 }
 
+/* Moves the pointer to screen pixel (x, y) through /actions; false if refused. */
+static bool move_to(unsigned int x, unsigned int y)
+{
+	char path[128], body[128];
+	struct json_object *o;
+
+	snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
+	snprintf(body, sizeof(body), "{\"actions\":[{\"type\":\"move\",\"x\":%u,\"y\":%u}]}",
+		 x, y);
+	o = tc_expect("POST", path, body, 200);
+	json_object_put(o);
+	return o != NULL;
+}
+
+/* GET cursor's answer (screen pixels), into *x, *y; false if it failed. */
+static bool cursor_get(int *x, int *y)
+{
+	char path[128];
+	struct json_object *o;
+
+	snprintf(path, sizeof(path), "/sandboxes/%s/cursor", first);
+	o = tc_expect("GET", path, NULL, 200);
+	*x = o ? json_object_get_int(json_object_object_get(o, "x")) : -1;
+	*y = o ? json_object_get_int(json_object_object_get(o, "y")) : -1;
+	json_object_put(o);
+	return o != NULL;
+}
+
 /*
  * Moves to client point (d, e) of a cw x ch screenshot of the 1280x800
  * screen through route (0 /actions with scale, 1 Anthropic's tool, 2
- * OpenAI's, both told of a cw x ch screen), and reads back the cursor the
- * way that route's clients do; X's pointer into *x, *y. false if a request
- * failed or the cursor read back is not (d, e).
+ * OpenAI's, both told of a cw x ch screen), reads GET cursor at once (as
+ * E2B's getCursorPosition does), then the cursor the way that route's
+ * clients do; X's pointer into *x, *y. false if a request failed, or GET
+ * cursor is not X's pointer, or the route's own read is not (d, e).
  */
 static bool move_via(int route, unsigned int cw, unsigned int ch, unsigned int d, unsigned int e,
 		     int *x, int *y)
 {
 	char path[256], body[256], want[64];
 	struct json_object *o, *res;
-	bool ok = false;
+	int gx, gy;
+	bool ok = false, got;
 
 	if (route == 0) {
 		snprintf(path, sizeof(path), "/sandboxes/%s/actions", first);
 		snprintf(body, sizeof(body), "{\"scale\":%.17g,\"actions\":[{\"type\":\"move\","
-			 "\"x\":%u,\"y\":%u},{\"type\":\"cursor\"}]}", cw / 1280.0, d, e);
+			 "\"x\":%u,\"y\":%u}]}", cw / 1280.0, d, e);
 		o = tc_expect("POST", path, body, 200);
-		res = o ? json_object_array_get_idx(json_object_object_get(o, "results"), 1) : NULL;
-		ok = res && json_object_get_int(json_object_object_get(res, "x")) == (int)d &&
+		json_object_put(o);
+		got = o && cursor_get(&gx, &gy);
+		snprintf(body, sizeof(body), "{\"scale\":%.17g,\"actions\":[{\"type\":\"cursor\"}]}",
+			 cw / 1280.0);
+		o = tc_expect("POST", path, body, 200);
+		res = o ? json_object_array_get_idx(json_object_object_get(o, "results"), 0) : NULL;
+		ok = got && res && json_object_get_int(json_object_object_get(res, "x")) == (int)d &&
 		     json_object_get_int(json_object_object_get(res, "y")) == (int)e;
 		json_object_put(o);
 	} else {
@@ -272,18 +307,23 @@ static bool move_via(int route, unsigned int cw, unsigned int ch, unsigned int d
 			 "{\"action\":\"mouse_move\",\"coordinate\":[%u,%u]}" :
 			 "{\"type\":\"move\",\"x\":%u,\"y\":%u}", d, e);
 		o = tc_expect("POST", path, body, 200);
-		ok = o != NULL;
 		json_object_put(o);
+		got = o && cursor_get(&gx, &gy);
 		/* Anthropic's cursor_position answers on the declared screen too. */
 		snprintf(path, sizeof(path), "/sandboxes/%s/computer/anthropic?display_width=%u&"
 			 "display_height=%u", first, cw, ch);
 		o = tc_expect("POST", path, "{\"action\":\"cursor_position\"}", 200);
 		snprintf(want, sizeof(want), "X=%u,Y=%u", d, e);
-		ok = ok && o && !strcmp(tc_str(json_object_array_get_idx(json_object_object_get(o,
-					"content"), 0), "text"), want);
+		ok = got && o && !strcmp(tc_str(json_object_array_get_idx(json_object_object_get(o,
+					 "content"), 0), "text"), want);
 		json_object_put(o);
 	}
-	return x_pointer(x, y) && ok;
+	if (!x_pointer(x, y) || !ok)
+		return false;
+	if (gx != *x || gy != *y)
+		fprintf(stderr, "route %d: GET cursor right after the move said %d,%d; X's pointer "
+			"is at %d,%d\n", route, gx, gy, *x, *y);
+	return gx == *x && gy == *y;
 }
 
 /*
@@ -291,7 +331,8 @@ static bool move_via(int route, unsigned int cw, unsigned int ch, unsigned int d
  * 1024x640 screen, corner, edge and inner points of the screenshot land on
  * the same screen pixel through /actions, Anthropic's and OpenAI's routes,
  * that pixel's middle lies in the screenshot pixel's share of the screen,
- * and each route reads the cursor back as the point sent.
+ * GET cursor right after each move is the pointer's new place, and each
+ * route reads the cursor back as the point sent.
  */
 static void check_coordinates(void)
 {
@@ -307,8 +348,10 @@ static void check_coordinates(void)
 			unsigned int d = pts[i][0], e = pts[i][1];
 			int x[3] = { -1, -1, -1 }, y[3] = { -1, -1, -1 };
 
+			/* From elsewhere each time, so that a stale cursor read shows. */
 			for (int route = 0; route < 3; route++)
-				CHECK(move_via(route, cw, ch, d, e, &x[route], &y[route]));
+				CHECK(move_to(2 * d < cw ? 1200 : 40, 2 * e < ch ? 700 : 60) &&
+				      move_via(route, cw, ch, d, e, &x[route], &y[route]));
 			CHECK(x[0] == x[1] && x[1] == x[2] && y[0] == y[1] && y[1] == y[2]);
 			/* The middle of pixel x, x + 1/2, lies in [d * 1280 / cw, (d + 1) * 1280 / cw). */
 			CHECK(x[0] >= 0 && (2ull * x[0] + 1) * cw >= 2ull * d * 1280 &&

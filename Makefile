@@ -122,6 +122,7 @@ bench: deps build guest
 	$(BUILD)/bench/bench_agent --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_screenshot --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_input --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
+	$(BUILD)/bench/bench_typing --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_api --cubicled $(BUILD)/api/cubicled --guest-dir $(GUEST)
 
 clean:

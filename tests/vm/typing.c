@@ -113,6 +113,32 @@ void check_typing_long(void)
 	CHECK(same("xterm, a 4 KiB line", typing_file(vsock_path, "/tmp/long", len), line));
 	free(line);
 
+	/* 64 KiB in one action, the most there may be: read back 4 KiB at a time. */
+	big = malloc(64 * 1024 + 1);
+	CHECK(big != NULL);
+	if (!big)
+		return;
+	for (len = 0; len < 64 * 1024; len++)     /* lines of 63 letters and digits */
+		big[len] = len % 64 == 63 ? '\n' : "abcdefghijklmnopqrstuvwxyz0123456789"[len % 36];
+	big[len] = '\0';
+	CHECK(typing_xterm(ctl_path, vsock_path, "/tmp/big", len));
+	CHECK(control_type(ctl_path, big));
+	CHECK(typing_file(vsock_path, "/tmp/big", len) != NULL);
+	for (size_t at = 0; at < len; at += 4096) {
+		char sh[128];
+		const char *got;
+		bool ok;
+
+		snprintf(sh, sizeof(sh), "dd if=/tmp/big bs=4096 skip=%zu count=1 2>/dev/null",
+			 at / 4096);
+		got = guest(sh);
+		ok = got && strlen(got) == 4096 && !memcmp(got, big + at, 4096);
+		if (!ok)
+			fprintf(stderr, "xterm, 64 KiB: bytes %zu to %zu differ\n", at, at + 4095);
+		CHECK(ok);
+	}
+	free(big);
+
 	/* One byte past 64 KiB is refused whole, with the limit, and types nothing. */
 	big = malloc(64 * 1024 + 2);
 	CHECK(big != NULL);

@@ -14,7 +14,7 @@
 void typing_init(const char *ctl, const char *vsock);
 
 void check_typing_xterm(void);      /* every layout, line by line and whole */
-void check_typing_long(void);       /* a 4 KiB line, and 64 KiB refused past the limit */
+void check_typing_long(void);       /* a 4 KiB line, 64 KiB in one action, a byte more refused */
 void check_typing_mousepad(void);
 void check_typing_firefox(void);
 void check_typing_refusals(void);

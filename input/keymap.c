@@ -413,6 +413,18 @@ int kbd_numlock_code(const struct kbd_keymap *km)
 	return km->numlock_code;
 }
 
+uint16_t kbd_level3_code(const struct kbd_keymap *km)
+{
+	xkb_keycode_t max = xkb_keymap_max_keycode(km->xkb);
+
+	if (km->roles & (1u << KBD_LEVEL3))
+		return km->role_code[KBD_LEVEL3];
+	for (xkb_keycode_t kc = 9; kc <= max && kc <= KBD_LAST_CODE + 8; kc++)
+		if (kbd_first_sym(km->xkb, kc) == XKB_KEY_ISO_Level3_Shift)
+			return (uint16_t)(kc - 8);
+	return 0;
+}
+
 xkb_keysym_t kbd_keysym_for_char(uint32_t cp)
 {
 	if (cp == '\n' || cp == '\r')

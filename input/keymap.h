@@ -91,6 +91,14 @@ int kbd_numpad_code(const struct kbd_keymap *km, xkb_keysym_t sym);
 int kbd_numlock_code(const struct kbd_keymap *km);
 
 /*
+ * The key that is AltGr (ISO_Level3_Shift) for keys with four levels: the
+ * layout's own (RALT on "de"), else the keymap's <LVL3> (evdev code 84),
+ * which layouts without AltGr ("us") still bind, and which text never
+ * types with but a borrowed key may. 0 if there is neither.
+ */
+uint16_t kbd_level3_code(const struct kbd_keymap *km);
+
+/*
  * The keysym that types Unicode code point cp: '\n' and '\r' give Return,
  * '\t' Tab, other characters their keysym (xkb_utf32_to_keysym). NoSymbol
  * for other control characters, which cannot be typed.

@@ -154,22 +154,17 @@ static bool on_layout(const struct keys *k, xkb_keysym_t sym)
 
 /*
  * The layout's spare keys, found once a batch, and how many levels a key
- * may carry: four when the layout has an AltGr (ISO_Level3_Shift) key of
- * its own, else two. 0, or -ENOSPC (said in k).
+ * may carry: four when the keymap has an AltGr (ISO_Level3_Shift) key, its
+ * own or <LVL3>, else two. 0, or -ENOSPC (said in k).
  */
 static int find_spares(struct keys *k)
 {
 	if (!k->spares_found) {
-		struct kbd_stroke st;
-
 		k->nspare = kbd_spare_codes(k->km, k->spare, KEYS_MAX_SPARE);
 		for (unsigned int s = 0; s < 4 * KEYS_MAX_SPARE; s++)
 			k->mapped[s] = XKB_KEY_NoSymbol;
-		k->levels = 2;
-		if (kbd_stroke_for_keysym(k->km, XKB_KEY_ISO_Level3_Shift, &st) == 0 && !st.nmods) {
-			k->lvl3 = st.code;
-			k->levels = 4;
-		}
+		k->lvl3 = kbd_level3_code(k->km);
+		k->levels = k->lvl3 ? 4 : 2;
 		k->spares_found = true;
 	}
 	if (k->nspare)

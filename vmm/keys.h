@@ -4,8 +4,8 @@
  * typed exactly on any layout. What the layout has is typed on its keys
  * with the modifiers it needs; everything else goes through borrowed keys
  * (keys the layout leaves empty), which the guest's X maps to the keysyms
- * needed, two to a key (the second with Shift; four, with AltGr, where the
- * layout has AltGr), with cubicle-keys (guest-desktop/keys) run through the
+ * needed, four to a key (plain, Shift, AltGr, Shift+AltGr; AltGr may be
+ * the keymap's <LVL3>, which no layout types text with), with cubicle-keys (guest-desktop/keys) run through the
  * agent. A borrowed key is never mapped anew while an event that used it
  * may still be unread by X: every remap follows the round trip that proves
  * X took all earlier keys (hands_sync); then cubicle-keys pings the focused
@@ -37,7 +37,7 @@ struct keys {
 	 */
 	xkb_keysym_t mapped[4 * KEYS_MAX_SPARE];
 	unsigned int nspare;
-	unsigned int levels;        /* on a key: 4 when the layout has AltGr (lvl3), else 2 */
+	unsigned int levels;        /* on a key: 4 with an AltGr key (lvl3), else 2 */
 	uint16_t lvl3;
 	unsigned int remaps;        /* how many this batch made */
 	bool spares_found;

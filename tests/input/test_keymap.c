@@ -152,6 +152,16 @@ static void test_utf8(void)
 	CHECK(kbd_utf8_next(&p, p, &cp) == -EINVAL);
 }
 
+/* AltGr for borrowed keys: de's own (Right Alt), us's <LVL3> (code 84), which text never uses. */
+static void test_level3(void)
+{
+	struct kbd_stroke st;
+
+	CHECK(kbd_level3_code(de) == KEY_RIGHTALT);
+	CHECK(kbd_level3_code(us) == 84);
+	CHECK(kbd_stroke_for_keysym(us, XKB_KEY_ISO_Level3_Shift, &st) == -ENOENT);
+}
+
 static void test_spare(void)
 {
 	struct xkb_rule_names names = { "evdev", "pc105", "us", "", "" };
@@ -506,6 +516,7 @@ int main(void)
 	RUN(test_chars);
 	RUN(test_utf8);
 	RUN(test_spare);
+	RUN(test_level3);
 	RUN(test_names);
 	RUN(test_combos);
 	RUN(test_combo_borrow);

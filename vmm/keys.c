@@ -223,8 +223,10 @@ static int run_helper(struct keys *k, const char **argv)
  * are not typed on again until they are rewritten. First the round trip
  * that proves X took every key event sent so far (a guest showing no LEDs
  * gets a timed settle instead): a key about to change meaning may be among
- * them. The keys rewritten were last typed on before the previous remap,
- * so a client still translating events of that time is spared too (docs/
+ * them. Then cubicle-keys pings the focused client (or, when it cannot
+ * answer, rests what is left of REUSE_MS) before it changes the map. The
+ * keys rewritten were last typed on before the previous remap, so a client
+ * still translating events of that time is spared too (docs/
  * control-protocol.md, "Pace and proof"). 0, or -errno (said in k).
  */
 static int remap(struct keys *k, const xkb_keysym_t *want, unsigned int n, unsigned int levels)

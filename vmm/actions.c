@@ -192,7 +192,7 @@ static int get_mods(struct parse *p, struct json_object *o, struct kbd_combo *c)
 static int get_text(struct parse *p, struct json_object *o, struct action *a, const char *vsock)
 {
 	struct json_object *v;
-	const char *s, *end;
+	const char *s, *start, *end;
 	size_t len;
 
 	if (!json_object_object_get_ex(o, "text", &v) || !json_object_is_type(v, json_type_string))
@@ -212,9 +212,9 @@ static int get_text(struct parse *p, struct json_object *o, struct action *a, co
 	a->syms = calloc(len ? len : 1, sizeof(*a->syms));
 	if (!a->syms)
 		return errf(p->err, p->errlen, "out of memory");
+	start = s;
 	end = s + len;
 	for (size_t ch = 0; s < end; ch++) {
-		const char *start = json_object_get_string(v);
 		size_t at = (size_t)(s - start);
 		struct kbd_stroke st;
 		uint32_t cp;

@@ -72,7 +72,6 @@ struct hands {
 	unsigned int unsynced;      /* ordered keyboard events sent since X proved it took all */
 	bool syncing;               /* hands_sync's own taps are under way */
 	int64_t no_echo_ms;         /* when a tap last went unechoed (pace by time); 0: never */
-	uint64_t syncs;
 	unsigned int turn;           /* hands_borrow_turn's next answer */
 	int64_t borrow_used_ms[2];  /* when a key of each half was last pressed */
 	struct kbd_viewer *viewer;  /* VNC viewers' keyboard state */
@@ -271,7 +270,6 @@ static int sync_locked(struct hands *h)
 	h->syncing = false;
 	h->no_echo_ms = 0;
 	h->unsynced = 0;
-	h->syncs++;
 	return 0;
 }
 
@@ -283,16 +281,6 @@ int hands_sync(struct hands *h)
 	ret = echoes(h) ? sync_locked(h) : -ETIMEDOUT;
 	pthread_mutex_unlock(&h->lock);
 	return ret;
-}
-
-uint64_t hands_syncs(struct hands *h)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&h->lock);
-	n = h->syncs;
-	pthread_mutex_unlock(&h->lock);
-	return n;
 }
 
 unsigned int hands_borrow_turn(struct hands *h, int64_t *last_used_ms)

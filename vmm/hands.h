@@ -85,9 +85,6 @@ void hands_flush(struct hands *h, unsigned int settle_ms);
  */
 int hands_sync(struct hands *h);
 
-/* How many round trips hands_sync (and typing) made; for figures. */
-uint64_t hands_syncs(struct hands *h);
-
 /*
  * Which half of the borrowed keys (vmm/keys.c) the next remap may write: 0
  * or 1, alternating from one call to the next, batch after batch, so keys

@@ -204,10 +204,8 @@ static int run_helper(struct keys *k, const char **argv)
 
 	x.opaque = &cap;
 	ret = k->vsock ? agent_exec_run(k->vsock, &x, &res, &ae) : -ENOTCONN;
-	if (ret == 0 && res.exit_code == 0) {
-		k->remaps++;
+	if (ret == 0 && res.exit_code == 0)
 		return 0;
-	}
 	k->code = "EIO";
 	snprintf(k->err, sizeof(k->err), "the guest could not map keys for characters not on "
 		 "layout '%s': %.200s", kbd_keymap_layout(k->km),

@@ -39,7 +39,6 @@ struct keys {
 	unsigned int nspare;
 	unsigned int levels;        /* on a key: 4 with an AltGr key (lvl3), else 2 */
 	uint16_t lvl3;
-	unsigned int remaps;        /* how many this batch made */
 	bool spares_found;
 	bool numlock_back;          /* NumLock was turned on for a combination */
 	uint32_t leds;              /* the guest's LEDs when a combination was pressed */

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <libgen.h>
@@ -37,6 +38,8 @@ void api_config_defaults(struct api_config *c, const char *self_exe)
 	c->boot_timeout_s = 300;
 	c->max_body = 1u << 20;
 	c->max_upload = 8ull << 30;
+	c->network = true;
+	c->net_pool = (struct net_cidr){ 10u << 24 | 231u << 16, 16 };
 }
 
 int api_config_listen(struct api_config *c, const char *text)
@@ -96,6 +99,59 @@ static int get_str(struct json_object *v, const char *key, char *out, size_t cap
 	if (!json_object_is_type(v, json_type_string) || !*s || strlen(s) >= cap)
 		return errf(err, errlen, "\"%s\": want a string of 1..%zu characters", key, cap - 1);
 	strcpy(out, s);
+	return 0;
+}
+
+/* The resolvers sandboxes' DNS goes to: an array of IPv4 addresses. */
+static int load_dns(struct api_config *c, struct json_object *v, char *err, size_t errlen)
+{
+	size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+
+	if (!json_object_is_type(v, json_type_array) || n < 1 || n > NET_DNS_MAX_UPSTREAMS)
+		return errf(err, errlen, "\"network.dns\": want an array of 1 to %d IPv4 addresses",
+			    NET_DNS_MAX_UPSTREAMS);
+	for (size_t i = 0; i < n; i++) {
+		const char *ip = json_object_get_string(json_object_array_get_idx(v, i));
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
+
+		if (!ip || inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+			return errf(err, errlen, "\"network.dns\"[%zu]: want an IPv4 address", i);
+		c->dns[i] = sin;
+	}
+	c->ndns = (unsigned int)n;
+	return 0;
+}
+
+/* The "network" object: enabled, pool, open, dns. */
+static int load_network(struct api_config *c, struct json_object *v, char *err, size_t errlen)
+{
+	char why[200];
+
+	if (!json_object_is_type(v, json_type_object))
+		return errf(err, errlen, "\"network\": want an object of enabled, pool, open, dns");
+	json_object_object_foreach(v, key, val) {
+		if (!strcmp(key, "enabled")) {
+			if (!json_object_is_type(val, json_type_boolean))
+				return errf(err, errlen, "\"network.enabled\": want true or false");
+			c->network = json_object_get_boolean(val);
+		} else if (!strcmp(key, "pool")) {
+			if (!json_object_is_type(val, json_type_string) ||
+			    !net_cidr_parse(json_object_get_string(val), &c->net_pool, why, sizeof(why)))
+				return errf(err, errlen, "\"network.pool\": %s",
+					    json_object_is_type(val, json_type_string) ? why :
+					    "want a network such as \"10.231.0.0/16\"");
+			if (c->net_pool.prefix < 8 || c->net_pool.prefix > 28)
+				return errf(err, errlen, "\"network.pool\": want a network from /8 to /28");
+		} else if (!strcmp(key, "open")) {
+			if (net_open_from_json(val, &c->net_open, why, sizeof(why)))
+				return errf(err, errlen, "\"%s\"", why);
+		} else if (!strcmp(key, "dns")) {
+			if (load_dns(c, val, err, errlen))
+				return -EINVAL;
+		} else
+			return errf(err, errlen, "\"network\": unknown key \"%.64s\" (want enabled, "
+				    "pool, open, dns)", key);
+	}
 	return 0;
 }
 
@@ -163,6 +219,8 @@ static int load_key(struct api_config *c, const char *key, struct json_object *v
 			return 0;
 		return errf(err, errlen, "\"resolution\": want WxH within 64x64..8192x8192");
 	}
+	if (!strcmp(key, "network"))
+		return load_network(c, v, err, errlen);
 	return errf(err, errlen, "unknown key \"%.64s\"", key);
 }
 

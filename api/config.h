@@ -10,6 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
+
+#include "dns.h"
+#include "policy.h"
 
 #define API_NAME_MAX 64
 
@@ -31,6 +35,13 @@ struct api_config {
 	unsigned int timeout_s;
 	char keyboard_layout[API_NAME_MAX];
 
+	/* Networking (docs/networking.md): on unless --no-network or network.enabled false. */
+	bool network;
+	struct net_cidr net_pool;        /* the sandboxes' /30s on the host: 10.231.0.0/16 */
+	struct net_open net_open;        /* always-denied ranges the operator opened */
+	struct sockaddr_in dns[NET_DNS_MAX_UPSTREAMS];
+	unsigned int ndns;               /* 0: the host's /etc/resolv.conf at start */
+
 	/* Limits. */
 	unsigned int max_sandboxes;
 	unsigned int max_vcpus, max_memory_mib;
@@ -48,7 +59,8 @@ void api_config_defaults(struct api_config *c, const char *self_exe);
  * names above (listen, vnc_host, template, resolution "WxH", vcpus,
  * memory_mib, timeout_s, keyboard_layout, max_sandboxes, max_vcpus,
  * max_memory_mib, max_timeout_s, boot_timeout_s, max_body, max_upload, vmm,
- * guest_dir, qemu, web_dir). 0, or -errno with a one-line reason in err naming the
+ * guest_dir, qemu, web_dir, and network: an object of enabled, pool, open
+ * and dns). 0, or -errno with a one-line reason in err naming the
  * key (an unknown key is an error).
  */
 int api_config_load(struct api_config *c, const char *path, char *err, size_t errlen);

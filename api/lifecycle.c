@@ -28,10 +28,11 @@ static bool spec_of(struct api_req *r, struct json_object *body, struct sandbox_
 {
 	static const char *const fields[] = { "template", "resolution", "vcpus", "memory_mib",
 					      "timeout", "metadata", "env", "keyboard_layout",
-					      "keyboard_variant", NULL };
+					      "keyboard_variant", "network", NULL };
 	const struct api_config *c = r->cfg;
 	struct json_object *v;
 	const char *res;
+	char why[300];
 
 	*spec = (struct sandbox_spec){ .width = c->width, .height = c->height, .vcpus = c->vcpus,
 				       .memory_mib = c->memory_mib, .timeout_s = c->timeout_s };
@@ -53,6 +54,13 @@ static bool spec_of(struct api_req *r, struct json_object *body, struct sandbox_
 	     !api_parse_resolution(res, &spec->width, &spec->height))) {
 		api_reply_error(r, 400, "invalid_request", "resolution: want \"WxH\" within "
 				"64x64..8192x8192");
+		return false;
+	}
+	net_policy_default(&spec->policy);
+	if (json_object_object_get_ex(body, "network", &v) &&
+	    net_policy_from_json(v, sandboxes_net_open(r->sandboxes), &spec->policy, why,
+				 sizeof(why))) {
+		api_reply_error(r, 400, "invalid_request", "%s", why);
 		return false;
 	}
 	if (json_object_object_get_ex(body, "metadata", &v) && !api_string_map(r, v, "metadata"))

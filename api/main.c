@@ -46,6 +46,8 @@ static const char usage[] =
 	"  --web-dir DIR        the web console, served at / (console/ and novnc/, as\n"
 	"                       `make web` leaves them; default: build/web beside\n"
 	"                       cubicled)\n"
+	"  --no-network         sandboxes get no network card (default: each its own\n"
+	"                       network with NAT and rules, docs/networking.md)\n"
 	"  --print-key          print the API key on stdout at start (it is printed\n"
 	"                       anyway when it is made)\n"
 	"  --help               this text\n"
@@ -96,6 +98,7 @@ int main(int argc, char **argv)
 		{ "vmm", required_argument, NULL, 'v' }, { "guest-dir", required_argument, NULL, 'g' },
 		{ "qemu", required_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' },
 		{ "print-key", no_argument, NULL, 'p' }, { "web-dir", required_argument, NULL, 'w' },
+		{ "no-network", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *config = NULL, *key_file = NULL, *vmm = NULL, *guest = NULL;
@@ -107,7 +110,7 @@ int main(int argc, char **argv)
 	struct api_server *srv;
 	sigset_t mask;
 	ssize_t n;
-	bool made, print_key = false;
+	bool made, print_key = false, no_network = false;
 	int c, sig;
 
 	opterr = 0;     /* one line of our own instead of getopt's */
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
 		case 'q': qemu = optarg; break;
 		case 'w': web = optarg; break;
 		case 'p': print_key = true; break;
+		case 'N': no_network = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':':
 			fprintf(stderr, "cubicled: %s needs a value (see --help)\n", argv[optind - 1]);
@@ -169,6 +173,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cubicled: too long a path\n");
 		return 2;
 	}
+	if (no_network)
+		cfg.network = false;
 	if (vmm)
 		strcpy(cfg.vmm, vmm);
 	if (guest)

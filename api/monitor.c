@@ -16,6 +16,7 @@
 
 #include "fdio.h"
 #include "log.h"
+#include "rules.h"
 
 /* nftw's step for monitor_rm_dir: a file or an emptied folder goes. */
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
@@ -110,8 +111,9 @@ void monitor_clean_leftovers(const char *root)
 struct command_line {
 	char disk[PATH_MAX], overlay[PATH_MAX + 16], serial[PATH_MAX + 16], log[PATH_MAX + 16];
 	char pwfile[PATH_MAX + 16], viewfile[PATH_MAX + 24], mem[16], cpus[16];
-	char display[32], vnc[API_NAME_MAX + 8];
+	char display[32], vnc[API_NAME_MAX + 8], append[256];
 	const char *argv[40];
+	int tap_fd;                     /* -1, or the TAP the monitor gets as fd 3 */
 };
 
 /* sb's monitor's command line into *l; -errno with the reason in sb->reason. */
@@ -154,7 +156,16 @@ static int command_line(const struct api_config *c, const char *kernel, struct s
 		*a++ = "--keyboard-variant", *a++ = sb->spec.keyboard_variant;
 	if (c->qemu[0])
 		*a++ = "--qemu", *a++ = c->qemu;
-	*a++ = "--append", *a++ = "cubicle.noshell";
+	/* The guest's network, as the namespace net_sandbox_up made has it (docs/networking.md). */
+	l->tap_fd = sb->networked ? sb->net.tap_fd : -1;
+	if (l->tap_fd >= 0) {
+		*a++ = "--net", *a++ = "tap:3";
+		snprintf(l->append, sizeof(l->append), "cubicle.noshell cubicle.hostname=%s "
+			 "cubicle.ip=%s/%d cubicle.gw=%s cubicle.dns=%s", sb->id, NET_GUEST_ADDR,
+			 NET_GUEST_PREFIX, NET_GATEWAY_ADDR, NET_GATEWAY_ADDR);
+	} else
+		snprintf(l->append, sizeof(l->append), "cubicle.noshell cubicle.hostname=%s", sb->id);
+	*a++ = "--append", *a++ = l->append;
 	*a = NULL;
 	return 0;
 }
@@ -163,7 +174,7 @@ static int command_line(const struct api_config *c, const char *kernel, struct s
  * The child's side of fork: argv with stdin /dev/null and stdout and
  * stderr on logfd, nothing else open. Async-signal-safe calls only.
  */
-static void exec_monitor(const char *const *argv, int logfd, pid_t parent)
+static void exec_monitor(const char *const *argv, int logfd, int tap_fd, pid_t parent)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	int null = open("/dev/null", O_RDONLY);
@@ -179,7 +190,12 @@ static void exec_monitor(const char *const *argv, int logfd, pid_t parent)
 		_exit(127);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
 		_exit(127);
-	syscall(SYS_close_range, 3u, ~0u, 0u);
+	if (tap_fd >= 0) {
+		if (tap_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(tap_fd, 3) < 0)
+			_exit(127);
+		syscall(SYS_close_range, 4u, ~0u, 0u);
+	} else
+		syscall(SYS_close_range, 3u, ~0u, 0u);
 	execv(argv[0], (char *const *)argv);
 	_exit(127);
 }
@@ -220,7 +236,7 @@ int monitor_spawn(const struct api_config *cfg, const char *kernel, struct sandb
 	}
 	pid = fork();
 	if (pid == 0)
-		exec_monitor(l->argv, logfd, parent);
+		exec_monitor(l->argv, logfd, l->tap_fd, parent);
 	ret = pid < 0 ? -errno : 0;
 	close(logfd);
 	if (ret) {

@@ -52,6 +52,7 @@ extern const struct api_routes api_command_routes;     /* commands.c: commands, 
 extern const struct api_routes api_file_routes;        /* files.c */
 extern const struct api_routes api_computer_routes;    /* computer.c: the models' tools */
 extern const struct api_routes api_live_routes;        /* vncproxy.c: the live view */
+extern const struct api_routes api_network_routes;     /* network.c: rules and address */
 extern const struct api_routes api_web_routes;         /* web.c: the web console's files */
 
 /* The whole table (the caller's: api_routes_free), or NULL when out of memory. */

@@ -1,5 +1,6 @@
 #include "sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -40,6 +41,8 @@ struct sandboxes {
 	bool quit;
 	char root[PATH_MAX];        /* DATA/sandboxes */
 	char kernel[PATH_MAX];
+	struct net_host *net;       /* NULL: sandboxes get no network */
+	struct net_dns *dns;
 };
 
 const char *sandbox_state_name(enum sandbox_state s)
@@ -126,6 +129,23 @@ enum sandbox_state sandbox_state(struct sandboxes *t, struct sandbox *sb)
 	return s;
 }
 
+/* sb's network goes: its DNS socket, its TAP if the monitor never took it, its namespace. */
+static void release_network(struct sandboxes *t, struct sandbox *sb)
+{
+	if (!sb->networked)
+		return;
+	if (sb->dns > 0)
+		net_dns_remove(t->dns, sb->dns);
+	sb->dns = 0;
+	if (sb->net.tap_fd >= 0)
+		close(sb->net.tap_fd);
+	if (sb->net.dns_fd >= 0)
+		close(sb->net.dns_fd);
+	sb->net.tap_fd = sb->net.dns_fd = -1;
+	net_sandbox_down(t->net, &sb->net);
+	sb->networked = false;
+}
+
 /* --- the supervisor ------------------------------------------------------------ */
 
 /*
@@ -136,6 +156,10 @@ static void spawn(struct sandboxes *t, struct sandbox *sb)
 {
 	if (monitor_spawn(t->cfg, t->kernel, sb) < 0)
 		sb->spawn_failed = true;
+	if (sb->net.tap_fd >= 0) {      /* the monitor has its own now */
+		close(sb->net.tap_fd);
+		sb->net.tap_fd = -1;
+	}
 	pthread_cond_broadcast(&t->changed);
 }
 
@@ -151,6 +175,7 @@ static void stop(struct sandboxes *t, struct sandbox *sb)
 		if (!sb->reason[0])
 			snprintf(sb->reason, sizeof(sb->reason), "it was ended while starting");
 		monitor_rm_dir(sb->dir);
+		release_network(t, sb);
 		unlist(t, sb);
 		return;
 	}
@@ -172,6 +197,7 @@ static void reaped(struct sandboxes *t, struct sandbox *sb, int status)
 	sb->pid = 0;
 	if (sb->state == SANDBOX_STOPPING) {
 		monitor_rm_dir(sb->dir);
+		release_network(t, sb);
 		api_log("info", "msg=\"sandbox ended\" sandbox=%s", sb->id);
 		unlist(t, sb);
 		return;
@@ -179,6 +205,7 @@ static void reaped(struct sandboxes *t, struct sandbox *sb, int status)
 	monitor_exit_reason(sb, status);
 	sb->state = SANDBOX_DEAD;
 	monitor_rm_dir(sb->dir);
+	release_network(t, sb);
 	api_log("warn", "msg=\"sandbox died\" sandbox=%s reason=%s", sb->id,
 		api_log_str(q, sizeof(q), sb->reason));
 	pthread_cond_broadcast(&t->changed);
@@ -285,6 +312,59 @@ static void *supervise(void *arg)
 
 /* --- the API ----------------------------------------------------------------- */
 
+/* The ids of the sandboxes a previous cubicled left in root (NULL-terminated, malloc'd). */
+static char **leftover_ids(const char *root)
+{
+	DIR *d = opendir(root);
+	char **ids = calloc(1, sizeof(*ids));
+	size_t n = 0;
+
+	for (struct dirent *e; d && ids && (e = readdir(d));) {
+		char **grown;
+
+		if (e->d_name[0] == '.' || strlen(e->d_name) != SANDBOX_ID_LEN)
+			continue;
+		grown = realloc(ids, (n + 2) * sizeof(*ids));
+		if (!grown)
+			break;
+		ids = grown;
+		ids[n] = strdup(e->d_name);
+		ids[n + (ids[n] != NULL)] = NULL;
+		n += ids[n] != NULL;
+	}
+	if (d)
+		closedir(d);
+	return ids;
+}
+
+/*
+ * The host's side of the network and the DNS relay, after removing what a
+ * crashed cubicled left of its sandboxes' networks.
+ */
+static int start_network(struct sandboxes *t, char *err, size_t errlen)
+{
+	const struct api_config *c = t->cfg;
+	struct sockaddr_in dns[NET_DNS_MAX_UPSTREAMS];
+	unsigned int ndns = c->ndns;
+	char **ids = leftover_ids(t->root), state[PATH_MAX + 32];
+
+	memcpy(dns, c->dns, sizeof(dns));
+	if (!ndns)
+		ndns = net_dns_resolvers("/etc/resolv.conf", dns, NET_DNS_MAX_UPSTREAMS);
+	if (!ndns)
+		api_log("warn", "msg=\"no IPv4 resolver in /etc/resolv.conf: sandboxes' DNS will "
+			"fail (set network.dns)\"");
+	snprintf(state, sizeof(state), "%s/network.state", c->data_dir);
+	t->net = net_host_new(&c->net_pool, &c->net_open, state, (const char *const *)ids, err, errlen);
+	for (size_t i = 0; ids && ids[i]; i++)
+		free(ids[i]);
+	free(ids);
+	if (!t->net)
+		return -EIO;
+	t->dns = net_dns_new(dns, ndns, err, errlen);
+	return t->dns ? 0 : -EIO;
+}
+
 struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t errlen)
 {
 	struct sandboxes *t = calloc(1, sizeof(*t));
@@ -320,6 +400,8 @@ struct sandboxes *sandboxes_new(const struct api_config *cfg, char *err, size_t 
 		errf(err, errlen, "%s: %s", t->root, strerror(errno));
 		goto fail;
 	}
+	if (cfg->network && start_network(t, err, errlen) < 0)
+		goto fail;
 	monitor_clean_leftovers(t->root);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -349,6 +431,8 @@ fail:
 		close(t->wake);
 	if (t->sigchld >= 0)
 		close(t->sigchld);
+	net_dns_free(t->dns);
+	net_host_free(t->net);
 	free(t);
 	return NULL;
 }
@@ -376,6 +460,8 @@ void sandboxes_free(struct sandboxes *t)
 		return;
 	sandboxes_shutdown(t);
 	free(t->list);
+	net_dns_free(t->dns);
+	net_host_free(t->net);
 	close(t->wake);
 	close(t->sigchld);
 	pthread_mutex_destroy(&t->lock);
@@ -550,6 +636,24 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 		 sb->dir);
 	snprintf(sb->vsock, sizeof(sb->vsock), "%.*s/vsock", (int)sizeof(sb->vsock) - 7, sb->dir);
 	sb->pidfd = -1;
+	net_sandbox_init(&sb->net);
+	if (t->net) {
+		ret = net_sandbox_up(t->net, sb->id, &sb->spec.policy, &sb->net, err, errlen);
+		if (ret) {
+			sandbox_free(sb);
+			return ret == -EAGAIN ? -EAGAIN : -EIO;
+		}
+		sb->networked = true;
+		sb->dns = net_dns_add(t->dns, sb->net.dns_fd, sb->spec.policy.internet);
+		sb->net.dns_fd = -1;    /* the relay's, even when it failed */
+		if (sb->dns < 0) {
+			errf(err, errlen, "network: DNS relay: %s", strerror((int)-sb->dns));
+			sb->dns = 0;
+			release_network(t, sb);
+			sandbox_free(sb);
+			return -EIO;
+		}
+	}
 	sb->created_ms = clk_wall_ms();
 	sb->state = SANDBOX_STARTING;
 	sb->refs = 2;           /* the table's and the caller's */
@@ -559,6 +663,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 		pthread_mutex_unlock(&t->lock);
 		errf(err, errlen, "%s", t->quit ? "cubicled is shutting down" :
 			"too many sandboxes: at the limit (max_sandboxes)");
+		release_network(t, sb);
 		sandbox_free(sb);
 		return -EAGAIN;
 	}
@@ -566,6 +671,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	if (!grown || mkdir(sb->dir, 0700) < 0) {
 		pthread_mutex_unlock(&t->lock);
 		errf(err, errlen, "%s: %s", sb->dir, grown ? strerror(errno) : "out of memory");
+		release_network(t, sb);
 		sandbox_free(sb);
 		return -EIO;
 	}
@@ -662,6 +768,8 @@ static void add_time(struct json_object *o, const char *key, int64_t ms)
 	json_object_object_add(o, key, json_object_new_string(buf));
 }
 
+static struct json_object *describe_network(struct sandbox *sb);
+
 /* With the lock held. */
 static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 {
@@ -683,6 +791,7 @@ static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 	json_object_object_add(o, "metadata", sb->spec.metadata ?
 			       json_object_get(sb->spec.metadata) : json_object_new_object());
 	add_time(o, "created_at", sb->created_ms);
+	json_object_object_add(o, "network", describe_network(sb));
 	if (sb->state == SANDBOX_RUNNING) {
 		int64_t left = sb->deadline_ms - clk_mono_ms();
 
@@ -698,6 +807,59 @@ static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 		json_object_object_add(o, "vnc", vnc);
 	}
 	return o;
+}
+
+/* With the lock held. */
+static struct json_object *describe_network(struct sandbox *sb)
+{
+	struct json_object *o;
+
+	if (!sb->networked) {
+		o = json_object_new_object();
+		json_object_object_add(o, "enabled", json_object_new_boolean(false));
+		return o;
+	}
+	o = net_policy_json(&sb->spec.policy);
+	json_object_object_add(o, "enabled", json_object_new_boolean(true));
+	json_object_object_add(o, "address", json_object_new_string(net_guest_addr()));
+	json_object_object_add(o, "hostname", json_object_new_string(sb->id));
+	return o;
+}
+
+struct json_object *sandbox_network_json(struct sandboxes *t, struct sandbox *sb)
+{
+	struct json_object *o;
+
+	pthread_mutex_lock(&t->lock);
+	o = describe_network(sb);
+	pthread_mutex_unlock(&t->lock);
+	return o;
+}
+
+const struct net_open *sandboxes_net_open(struct sandboxes *t)
+{
+	return &t->cfg->net_open;
+}
+
+int sandbox_set_network(struct sandboxes *t, struct sandbox *sb, const struct net_policy *p,
+			char *err, size_t errlen)
+{
+	int ret;
+
+	/* Under the table's lock: the policy shown is the one applied, in the order asked. */
+	pthread_mutex_lock(&t->lock);
+	if (!sb->networked)
+		ret = -ENODEV;
+	else if (sb->state != SANDBOX_RUNNING && sb->state != SANDBOX_STARTING)
+		ret = -ESRCH;
+	else
+		ret = net_sandbox_set_policy(t->net, &sb->net, p, err, errlen);
+	if (ret == 0) {
+		sb->spec.policy = *p;
+		net_dns_set_allowed(t->dns, sb->dns, p->internet);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret == 0 || ret == -ENODEV || ret == -ESRCH ? ret : -EIO;
 }
 
 void sandbox_set_resolution(struct sandboxes *t, struct sandbox *sb, uint32_t w, uint32_t h)

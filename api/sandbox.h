@@ -17,6 +17,8 @@
 
 #include "activity.h"
 #include "config.h"
+#include "netns.h"
+#include "policy.h"
 
 #define SANDBOX_ID_LEN 16
 
@@ -35,6 +37,7 @@ struct sandbox_spec {
 	char keyboard_layout[API_NAME_MAX], keyboard_variant[API_NAME_MAX];
 	struct json_object *metadata;   /* object of strings, or NULL; taken */
 	struct json_object *env;        /* object of strings, or NULL; taken */
+	struct net_policy policy;       /* its egress rules (docs/networking.md) */
 };
 
 struct sandbox {
@@ -48,6 +51,9 @@ struct sandbox {
 	int vnc_port;
 	int64_t created_ms;             /* wall clock, ms since the epoch */
 	struct activity activity;       /* what was done to it (its own lock) */
+	bool networked;                 /* it has a network of its own (net, dns) */
+	struct net_sandbox net;         /* its namespace; tap_fd is the monitor's until spawned */
+	int64_t dns;                    /* its DNS relay handle, 0: none */
 	/* Below: under the table's lock. */
 	enum sandbox_state state;
 	int64_t deadline_ms;            /* monotonic */
@@ -100,6 +106,20 @@ int sandbox_destroy(struct sandboxes *t, const char *id);
 
 /* Ends it timeout_s from now (1..max_timeout_s); 0, -EINVAL or -ESRCH (not running). */
 int sandbox_set_timeout(struct sandboxes *t, struct sandbox *sb, unsigned int timeout_s);
+
+/*
+ * Replaces a running sandbox's egress policy; connections the new one
+ * forbids are cut. 0; -ENODEV (it has no network); -ESRCH (not running);
+ * or -EIO with err.
+ */
+int sandbox_set_network(struct sandboxes *t, struct sandbox *sb, const struct net_policy *p,
+			char *err, size_t errlen);
+
+/* Its network as the API shows it (new object). */
+struct json_object *sandbox_network_json(struct sandboxes *t, struct sandbox *sb);
+
+/* The operator's opened ranges, which a policy is checked against. */
+const struct net_open *sandboxes_net_open(struct sandboxes *t);
 
 /* Records its screen's new size (after a resize), for its description. */
 void sandbox_set_resolution(struct sandboxes *t, struct sandbox *sb, uint32_t w, uint32_t h);

@@ -12,6 +12,10 @@ PKGS=(
 	# libraries
 	libvncserver-dev libpng-dev libturbojpeg0-dev libxkbcommon-dev
 	libjson-c-dev libseccomp-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
+	# sandboxes' networks: nftables rules and netlink (net/), ip for people
+	libnftables-dev libnl-route-3-dev iproute2
+	# the network tests' lab: DNS for *.test (tests/net/netlab.sh)
+	dnsmasq-base
 	# the guest's key-mapping helper (guest-desktop/keys), linked as the guest links it
 	libx11-dev
 	# guest kernel

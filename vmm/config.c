@@ -56,6 +56,11 @@ const char vmm_usage[] =
 	"                       connect to the unix socket PATH and send\n"
 	"                       \"CONNECT <port>\\n\"; guest connections to the host's\n"
 	"                       port P go to the unix socket PATH_P\n"
+	"  --net MODE           the guest's network card: none (default); tap:FD, a\n"
+	"                       TAP device opened by the caller (cubicled's own\n"
+	"                       network per sandbox, docs/networking.md); or user,\n"
+	"                       QEMU's user-mode network, which leaves the host's\n"
+	"                       loopback open to the guest (for comparison only)\n"
 	"  --append ARGS        extra kernel command line\n"
 	"  --qemu PATH          QEMU binary (default qemu-system-x86_64; needs >= 10)\n"
 	"  --help               this text\n"
@@ -106,7 +111,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 {
 	enum { O_KERNEL = 256, O_DISK, O_MEMORY, O_VCPUS, O_SERIAL, O_ENGINE, O_APPEND,
 	       O_QEMU, O_VSOCK, O_OVERLAY, O_DISPLAY, O_CONTROL, O_VNC, O_VNC_PASSWORD_FILE,
-	       O_VNC_VIEW_PASSWORD_FILE, O_VNC_VIEW_ONLY, O_KBD_LAYOUT, O_KBD_VARIANT, O_HELP };
+	       O_VNC_VIEW_PASSWORD_FILE, O_VNC_VIEW_ONLY, O_KBD_LAYOUT, O_KBD_VARIANT, O_NET, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "disk", required_argument, NULL, O_DISK },
@@ -126,6 +131,7 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 		{ "vnc-view-password-file", required_argument, NULL, O_VNC_VIEW_PASSWORD_FILE },
 		{ "keyboard-layout", required_argument, NULL, O_KBD_LAYOUT },
 		{ "keyboard-variant", required_argument, NULL, O_KBD_VARIANT },
+		{ "net", required_argument, NULL, O_NET },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -168,6 +174,23 @@ int vmm_parse_args(int argc, char **argv, struct vmm_config *cfg, char *err, siz
 					    optarg);
 			break;
 		case O_APPEND: cfg->append = optarg; break;
+		case O_NET: {
+			unsigned int fd;
+			struct stat st;
+
+			if (strcmp(optarg, "none") == 0)
+				cfg->net = VMM_NET_NONE;
+			else if (strcmp(optarg, "user") == 0)
+				cfg->net = VMM_NET_USER;
+			else if (strncmp(optarg, "tap:", 4) == 0 && parse_uint(optarg + 4, 3, 1u << 20, &fd) &&
+				 fstat((int)fd, &st) == 0) {
+				cfg->net = VMM_NET_TAP;
+				cfg->net_tap_fd = (int)fd;
+			} else
+				return errf(err, errlen, "--net '%s': want none, user or tap:FD "
+					    "(an open descriptor from 3 up)", optarg);
+			break;
+		}
 		case O_QEMU: cfg->qemu = optarg; break;
 		case O_DISPLAY: {
 			char w[16], h[16];

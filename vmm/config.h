@@ -25,6 +25,13 @@ enum vmm_exit {
 #define VMM_DEFAULT_DISPLAY_W 1280
 #define VMM_DEFAULT_DISPLAY_H 800
 
+/* --net: the guest's virtio-net and what its other end is. */
+enum vmm_net {
+	VMM_NET_NONE,           /* no network card (the default) */
+	VMM_NET_TAP,            /* a TAP device the caller opened: cubicled's per-sandbox netns */
+	VMM_NET_USER,           /* QEMU's user-mode network: a peer for benchmarks, not isolated */
+};
+
 struct vmm_config {
 	const char *kernel;
 	const char *disk;
@@ -47,6 +54,8 @@ struct vmm_config {
 	const char *kbd_layout;  /* XKB layout of the keyboard, host and guest (default "us") */
 	const char *kbd_variant; /* its variant, or NULL */
 	const char *qemu;        /* QEMU binary */
+	enum vmm_net net;        /* the guest's network card, if any */
+	int net_tap_fd;          /* VMM_NET_TAP: an open TAP device (inherited) */
 	bool help;
 };
 

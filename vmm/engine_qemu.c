@@ -103,12 +103,18 @@ char **qemu_argv(const struct qemu_launch *l)
 	add(&s, "-kernel");
 	add(&s, "%s", cfg->kernel);
 	add(&s, "-append");
-	/* The guest's X takes the keyboard layout the host types with. */
+	/*
+	 * The guest's X takes the keyboard layout the host types with. User-mode
+	 * networking has no DHCP server we rely on: its fixed layout is given
+	 * (the agent sets it; cubicled gives its own for a TAP).
+	 */
 	add(&s, "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/sbin/cubicle-agent "
-		"panic=-1 reboot=t quiet cubicle.keyboard=%s%s%s%s%s", cfg->kbd_layout,
+		"panic=-1 reboot=t quiet cubicle.keyboard=%s%s%s%s%s%s", cfg->kbd_layout,
 	    cfg->kbd_variant ? " cubicle.keyboard_variant=" : "",
-	    cfg->kbd_variant ? cfg->kbd_variant : "", cfg->append ? " " : "",
-	    cfg->append ? cfg->append : "");
+	    cfg->kbd_variant ? cfg->kbd_variant : "",
+	    cfg->net == VMM_NET_USER ? " cubicle.ip=10.0.2.15/24 cubicle.gw=10.0.2.2 "
+				       "cubicle.dns=10.0.2.3" : "",
+	    cfg->append ? " " : "", cfg->append ? cfg->append : "");
 	add(&s, "-chardev");
 	add(&s, "socket,id=console,fd=%d", l->console_fd);
 	add(&s, "-serial");
@@ -122,6 +128,18 @@ char **qemu_argv(const struct qemu_launch *l)
 		add(&s, "id=root,file=%s,format=raw,if=none,snapshot=on,cache=unsafe", cfg->disk);
 	add(&s, "-device");
 	add(&s, "virtio-blk-device,drive=root");
+	if (cfg->net == VMM_NET_TAP) {
+		add(&s, "-netdev");
+		add(&s, "tap,id=net0,fd=%d", cfg->net_tap_fd);
+	} else if (cfg->net == VMM_NET_USER) {
+		add(&s, "-netdev");
+		add(&s, "user,id=net0");
+	}
+	if (cfg->net != VMM_NET_NONE) {
+		/* Every guest has the same card: its network is the namespace's, not the MAC's. */
+		add(&s, "-device");
+		add(&s, "virtio-net-device,netdev=net0,mac=52:54:00:c0:be:01");
+	}
 	for (unsigned int i = 0; i < l->nvu; i++) {
 		add(&s, "-chardev");
 		add(&s, "socket,id=vu%u,fd=%d", i, l->vu[i].fd);
@@ -342,6 +360,8 @@ pid_t qemu_spawn(const struct qemu_launch *l, char **argv, char *err, size_t err
 		keep_open(l->console_fd);
 		for (unsigned int i = 0; i < l->nvu; i++)
 			keep_open(l->vu[i].fd);
+		if (l->cfg->net == VMM_NET_TAP)
+			keep_open(l->cfg->net_tap_fd);
 		execvp(argv[0], argv);
 		child_errno = errno;
 		(void)!write(report[1], &child_errno, sizeof(child_errno));

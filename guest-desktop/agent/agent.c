@@ -20,6 +20,7 @@
 #include "ag_log.h"
 #include "exec.h"
 #include "fdio.h"
+#include "net.h"
 #include "power.h"
 #include "server.h"
 #include "services.h"
@@ -52,8 +53,6 @@ static void setup_system(void)
 	mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 	if (mount(NULL, "/", NULL, MS_REMOUNT, NULL) < 0)
 		ag_say("remount / read-write: %s", strerror(errno));
-	if (sethostname("cubicle", strlen("cubicle")) < 0)
-		ag_say("hostname: %s", strerror(errno));
 	if (setenv("PATH", PATH_DEFAULT, 1) < 0)
 		ag_say("PATH: %s", strerror(errno));
 }
@@ -180,6 +179,7 @@ int main(void)
 		return 1;
 	}
 	setup_system();
+	ag_net_setup();
 	ag_services_init();
 	start_reaper();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "exec.h"
 #include "files.h"
+#include "net.h"
 #include "power.h"
 #include "proto.h"
 #include "services.h"
@@ -97,6 +98,7 @@ static const struct ag_op {
 	{ "remove", ag_op_remove },
 	{ "rename", ag_op_rename },
 	{ "exists", ag_op_exists },
+	{ "connect", ag_op_connect },
 };
 
 /* The operation called name; NULL if there is none. */

@@ -39,6 +39,7 @@ void api_config_defaults(struct api_config *c, const char *self_exe)
 	c->max_body = 1u << 20;
 	c->max_upload = 8ull << 30;
 	c->network = true;
+	strcpy(c->ports_domain, "localhost");
 	c->net_pool = (struct net_cidr){ 10u << 24 | 231u << 16, 16 };
 }
 
@@ -187,6 +188,7 @@ static int load_key(struct api_config *c, const char *key, struct json_object *v
 		{ "guest_dir", offsetof(struct api_config, guest_dir), PATH_MAX },
 		{ "qemu", offsetof(struct api_config, qemu), PATH_MAX },
 		{ "web_dir", offsetof(struct api_config, web_dir), PATH_MAX },
+		{ "ports_domain", offsetof(struct api_config, ports_domain), API_NAME_MAX },
 	};
 	char buf[API_NAME_MAX];
 	uint64_t n = 0;

@@ -1,10 +1,13 @@
 /*
  * A sandbox's network (docs/networking.md): GET /sandboxes/{id}/network
  * shows its address, host name and egress policy; PUT replaces the policy
- * while it runs, cutting the connections the new one forbids. The rows are
+ * while it runs, cutting the connections the new one forbids; GET
+ * .../ports/{port} says how a guest's port is reached (ports.c serves it).
+ * The rows are
  * api_network_routes (routes.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "handlers.h"
@@ -51,7 +54,37 @@ out:
 	json_object_put(body);
 }
 
+/* GET .../ports/{port}: where the guest's port is reached, and with what. */
+static void get_port(struct api_req *r)
+{
+	struct json_object *o, *h;
+	char *end, host[API_NAME_MAX + 80], url[API_NAME_MAX + 96], port[8];
+	unsigned long n = strtoul(r->seg[3], &end, 10);
+
+	if (*end || n < 1 || n > 65535 || r->seg[3][0] == '0') {
+		api_reply_error(r, 400, "invalid_request", "port: want 1..65535");
+		return;
+	}
+	snprintf(host, sizeof(host), "%lu-%s.%s:%u", n, r->sb->id, r->cfg->ports_domain,
+		 r->cfg->listen_port);
+	snprintf(url, sizeof(url), "http://%s/", host);
+	snprintf(port, sizeof(port), "%lu", n);
+	o = json_object_new_object();
+	json_object_object_add(o, "port", json_object_new_int((int)n));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "url", json_object_new_string(url));
+	json_object_object_add(o, "token", json_object_new_string(r->sb->port_token));
+	/* For clients that call cubicled's own address instead. */
+	h = json_object_new_object();
+	json_object_object_add(h, "X-Cubicle-Sandbox", json_object_new_string(r->sb->id));
+	json_object_object_add(h, "X-Cubicle-Port", json_object_new_string(port));
+	json_object_object_add(h, "X-Cubicle-Token", json_object_new_string(r->sb->port_token));
+	json_object_object_add(o, "headers", h);
+	api_reply_json(r, 200, o);
+}
+
 static const struct api_route rows[] = {
+	{ "GET", "sandboxes/{id}/ports/{port}", ROUTE_SANDBOX, get_port, NULL, NULL, NULL },
 	{ "GET", "sandboxes/{id}/network", ROUTE_SANDBOX, get_network, NULL, NULL, NULL },
 	{ "PUT", "sandboxes/{id}/network", ROUTE_SANDBOX, put_network, NULL, NULL, NULL },
 };

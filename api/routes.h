@@ -52,7 +52,17 @@ extern const struct api_routes api_command_routes;     /* commands.c: commands, 
 extern const struct api_routes api_file_routes;        /* files.c */
 extern const struct api_routes api_computer_routes;    /* computer.c: the models' tools */
 extern const struct api_routes api_live_routes;        /* vncproxy.c: the live view */
-extern const struct api_routes api_network_routes;     /* network.c: rules and address */
+extern const struct api_routes api_network_routes;     /* network.c: rules, address, ports */
+
+/*
+ * ports.c: whether r is for a guest's port (a host name PORT-ID.<domain>,
+ * or X-Cubicle-Sandbox and X-Cubicle-Port), and the route that serves it.
+ */
+bool api_ports_match(struct api_req *r);
+extern const struct api_route api_port_route;
+
+/* Carries bytes both ways between a and b until one side closes or cubicled stops. */
+void api_splice(int a, int b, struct api_server *srv);
 extern const struct api_routes api_web_routes;         /* web.c: the web console's files */
 
 /* The whole table (the caller's: api_routes_free), or NULL when out of memory. */

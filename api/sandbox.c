@@ -500,6 +500,24 @@ static int check_spec(const struct api_config *c, const struct sandbox_spec *s, 
 	return 0;
 }
 
+/*
+ * A random token of hex digits filling out (len - 1 of them); "" if the
+ * kernel gives no randomness (then only the API key opens the ports).
+ */
+static void new_token(char *out, size_t len)
+{
+	uint8_t b[32];
+	size_t n = (len - 1) / 2;
+
+	out[0] = '\0';
+	if (n > sizeof(b))
+		n = sizeof(b);
+	if (getrandom(b, n, 0) != (ssize_t)n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
 static void new_id(char *id)
 {
 	uint8_t b[SANDBOX_ID_LEN / 2];
@@ -630,6 +648,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 		return ret;
 	}
 	new_id(sb->id);
+	new_token(sb->port_token, sizeof(sb->port_token));
 	/* sandboxes_new made sure these fit. */
 	snprintf(sb->dir, sizeof(sb->dir), "%.*s/%s", PATH_MAX - 32, t->root, sb->id);
 	snprintf(sb->control, sizeof(sb->control), "%.*s/control", (int)sizeof(sb->control) - 9,
@@ -770,6 +789,19 @@ static void add_time(struct json_object *o, const char *key, int64_t ms)
 
 static struct json_object *describe_network(struct sandbox *sb);
 
+/* How its guest's ports are reached: the host name's pattern and the token. */
+static struct json_object *describe_ports(struct sandboxes *t, struct sandbox *sb)
+{
+	struct json_object *o = json_object_new_object();
+	char host[API_NAME_MAX + 64];
+
+	snprintf(host, sizeof(host), "{port}-%s.%s:%u", sb->id, t->cfg->ports_domain,
+		 t->cfg->listen_port);
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "token", json_object_new_string(sb->port_token));
+	return o;
+}
+
 /* With the lock held. */
 static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 {
@@ -792,6 +824,7 @@ static struct json_object *describe(struct sandboxes *t, struct sandbox *sb)
 			       json_object_get(sb->spec.metadata) : json_object_new_object());
 	add_time(o, "created_at", sb->created_ms);
 	json_object_object_add(o, "network", describe_network(sb));
+	json_object_object_add(o, "ports", describe_ports(t, sb));
 	if (sb->state == SANDBOX_RUNNING) {
 		int64_t left = sb->deadline_ms - clk_mono_ms();
 

@@ -48,6 +48,7 @@ struct sandbox {
 	char vsock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char vnc_password[16];
 	char vnc_view_password[16];     /* for viewers that only watch */
+	char port_token[33];            /* lets a request reach its guest's ports */
 	int vnc_port;
 	int64_t created_ms;             /* wall clock, ms since the epoch */
 	struct activity activity;       /* what was done to it (its own lock) */

@@ -34,6 +34,8 @@ struct request {
 	const struct api_route *route;
 	char path[PATH_MAX_LEN];        /* split into r.seg */
 	char url[PATH_MAX_LEN];         /* as asked, for the log */
+	char uri[8192];                 /* the request target with its query, for guest ports */
+	bool started, uri_too_long;
 	size_t body_cap;
 	bool too_big, upload_stopped, handled;
 	uint64_t start_us;              /* monotonic */
@@ -246,21 +248,29 @@ struct json_object *api_body_object(struct api_req *r)
 }
 
 /* Constant-time: whether the request carries the key. */
+static bool same_key(const char *want, const char *key)
+{
+	size_t n = strlen(want), got = strlen(key);
+	unsigned char diff = 0;
+
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(want[i] ^ (i < got ? key[i] : 0));
+	return diff == 0 && got == n;
+}
+
+bool api_is_key(struct api_req *r, const char *key)
+{
+	return key && same_key(r->srv->key, key);
+}
+
 static bool authorized(struct api_server *s, struct MHD_Connection *conn)
 {
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
-	size_t want = strlen(s->key), got;
-	unsigned char diff = 0;
 
 	if (!key && auth && strncasecmp(auth, "Bearer ", 7) == 0)
 		key = auth + 7;
-	if (!key)
-		return false;
-	got = strlen(key);
-	for (size_t i = 0; i < want; i++)
-		diff |= (unsigned char)(s->key[i] ^ (i < got ? key[i] : 0));
-	return diff == 0 && got == want;
+	return key && same_key(s->key, key);
 }
 
 /* Splits path into r's segments (in req->path); false if there are too many. */
@@ -319,11 +329,12 @@ static void begin(struct api_server *s, struct request *req, const char *url)
 	const char *len;
 
 	snprintf(req->url, sizeof(req->url), "%s", url);
-	if (strlen(url) >= PATH_MAX_LEN || !split(req, url)) {
+	if (strlen(url) >= PATH_MAX_LEN || req->uri_too_long || !split(req, url)) {
 		api_reply_error(r, 414, "uri_too_long", "the path is too long");
 		return;
 	}
-	req->route = route_of(s->routes, r);
+	/* A guest's port, by host name or headers: never one of the API's routes. */
+	req->route = api_ports_match(r) ? &api_port_route : route_of(s->routes, r);
 	if (!req->route)
 		return;
 	if (!(req->route->flags & ROUTE_PUBLIC) && !authorized(s, r->conn)) {
@@ -395,17 +406,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	enum MHD_Result ret;
 
 	(void)version;
-	if (!req) {
-		req = calloc(1, sizeof(*req));
-		if (!req)
-			return MHD_NO;
+	if (!req)
+		return MHD_NO;
+	if (!req->started) {
+		req->started = true;
 		req->start_us = clk_mono_us();
 		req->r.srv = s;
 		req->r.cfg = s->cfg;
 		req->r.sandboxes = s->sandboxes;
 		req->r.conn = conn;
 		req->r.method = method;
-		*ctx = req;
+		req->r.uri = req->uri;
 		begin(s, req, url);
 		return MHD_YES;
 	}
@@ -452,6 +463,20 @@ static void note_activity(struct request *req, bool completed, double ms)
 		snprintf(r->error, sizeof(r->error), "the client went away before the answer ended");
 	activity_add(&r->sb->activity, what, r->note, r->status, r->status >= 400 ? r->error : "",
 		     ms > 1e9 ? 1000000000u : (unsigned int)ms);
+}
+
+/* Before anything else of a request: its state, with the target as it was sent. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request *req = calloc(1, sizeof(*req));
+
+	(void)cls;
+	(void)conn;
+	if (req) {
+		req->uri_too_long = strlen(uri) >= sizeof(req->uri);
+		snprintf(req->uri, sizeof(req->uri), "%s", req->uri_too_long ? "/" : uri);
+	}
+	return req;
 }
 
 static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
@@ -513,6 +538,7 @@ struct api_server *api_server_start(const struct api_config *cfg, struct sandbox
 				     0, NULL, NULL, on_request, s,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+				     MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 0u,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				     MHD_OPTION_END);

@@ -25,6 +25,7 @@ struct api_req {
 	struct sandboxes *sandboxes;
 	struct MHD_Connection *conn;
 	const char *method;
+	const char *uri;                /* the request target as sent, query and all */
 	const char *seg[8];             /* the path's segments ("sandboxes", ID, ...) */
 	unsigned int nseg;
 	struct sandbox *sb;             /* the path's sandbox, referenced, running */
@@ -47,6 +48,9 @@ struct api_req {
  */
 void api_note(struct api_req *r, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Whether key is cubicled's API key (in constant time). */
+bool api_is_key(struct api_req *r, const char *key);
 
 /* Query argument name, or NULL. */
 const char *api_arg(struct api_req *r, const char *name);

@@ -178,8 +178,7 @@ static void proxy_put(struct proxy *px)
 		free(px);
 }
 
-/* Carries bytes both ways until one side closes or cubicled stops. */
-static void splice_loop(int a, int b, struct api_server *srv)
+void api_splice(int a, int b, struct api_server *srv)
 {
 	char buf[64 * 1024];
 	struct pollfd p[2] = { { a, POLLIN, 0 }, { b, POLLIN, 0 } };
@@ -211,7 +210,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 	(void)req_cls;
 	if (!atomic_exchange(&px->claimed, true)) {
 		if (!extra_len || write_all(px->vnc, extra, extra_len))
-			splice_loop(sock, px->vnc, px->srv);
+			api_splice(sock, px->vnc, px->srv);
 		close(px->vnc);
 	}
 	proxy_put(px);

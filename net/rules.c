@@ -147,7 +147,13 @@ char *net_rules_sandbox(const struct net_cidr *pool, const struct net_open *open
 		"\t\tip daddr @always_deny goto refuse\n"
 		"\t\tgoto user_out\n"
 		"\t}\n"
+		/*
+		 * TCP from a peer the policy now forbids still reaches the guest: its
+		 * answer is refused with a reset (out), which cuts the connection at
+		 * once; dropped here, the guest would wait on a silent peer.
+		 */
 		"\tchain in {\n"
+		"\t\tmeta l4proto tcp accept\n"
 		"\t\tip saddr @open goto user_in\n"
 		"\t\tip saddr @always_deny drop\n"
 		"\t\tgoto user_in\n"

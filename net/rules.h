@@ -7,9 +7,11 @@
  *                each other and off the always-denied ranges (forward), and
  *                masquerades the pool to the uplink;
  *   a sandbox's  (in its own namespace) lets only the guest's own address
- *                out, checks every packet both ways against the always-denied
- *                ranges and the user's policy, so a rule change cuts open
- *                connections, answers DNS and ping at the gateway, and SNATs
+ *                out, checks every packet the guest sends against the
+ *                always-denied ranges and the user's policy (and what comes
+ *                back, but for TCP, which is cut by refusing the guest's
+ *                next packet with a reset), so a rule change cuts open
+ *                connections; answers DNS and ping at the gateway; and SNATs
  *                to the namespace's pool address.
  */
 #ifndef CUBICLE_NET_RULES_H

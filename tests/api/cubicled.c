@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-bool cubicled_start(struct cubicled *d, const char *binary, const char *data_dir,
-		    const char *guest_dir, const char *log_path)
+static bool start(struct cubicled *d, const char *binary, const char *data_dir,
+		  const char *guest_dir, const char *log_path, const char *listen, bool network)
 {
 	char line[256], path[512];
 	const char *http;
@@ -29,13 +29,13 @@ bool cubicled_start(struct cubicled *d, const char *binary, const char *data_dir
 		 * Sandboxes without a network: guests of these suites send nothing
 		 * anywhere. The network suite starts cubicled in its own lab.
 		 */
-		execl(binary, binary, "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-		      "--guest-dir", guest_dir, "--no-network", (char *)NULL);
+		execl(binary, binary, "--data-dir", data_dir, "--listen", listen,
+		      "--guest-dir", guest_dir, network ? NULL : "--no-network", (char *)NULL);
 		_exit(127);
 	}
 	close(out[1]);
 	f = fdopen(out[0], "r");
-	/* The first line: "cubicled: listening on http://127.0.0.1:PORT". */
+	/* The first line: "cubicled: listening on http://ADDR:PORT". */
 	if (!f || !fgets(line, sizeof(line), f) || !(http = strstr(line, "http://"))) {
 		if (f)
 			fclose(f);
@@ -53,6 +53,18 @@ bool cubicled_start(struct cubicled *d, const char *binary, const char *data_dir
 	fclose(f);
 	d->key[strcspn(d->key, "\n")] = '\0';
 	return true;
+}
+
+bool cubicled_start(struct cubicled *d, const char *binary, const char *data_dir,
+		    const char *guest_dir, const char *log_path)
+{
+	return start(d, binary, data_dir, guest_dir, log_path, "127.0.0.1:0", false);
+}
+
+bool cubicled_start_networked(struct cubicled *d, const char *binary, const char *data_dir,
+			      const char *guest_dir, const char *log_path, const char *listen)
+{
+	return start(d, binary, data_dir, guest_dir, log_path, listen, true);
 }
 
 int cubicled_monitor_pid(const char *data_dir, const char *id)

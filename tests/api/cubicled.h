@@ -17,11 +17,18 @@ struct cubicled {
 
 /*
  * Starts the cubicled binary with --data-dir data_dir --guest-dir guest_dir
- * on 127.0.0.1:0, its stderr appended to log_path (or dropped when NULL);
- * false if it did not come up.
+ * on 127.0.0.1:0 and --no-network, its stderr appended to log_path (or
+ * dropped when NULL); false if it did not come up.
  */
 bool cubicled_start(struct cubicled *d, const char *binary, const char *data_dir,
 		    const char *guest_dir, const char *log_path);
+
+/*
+ * The same listening on listen (ADDR:0) with sandboxes' networks on: for
+ * the network suite only, which runs it inside its own lab namespace.
+ */
+bool cubicled_start_networked(struct cubicled *d, const char *binary, const char *data_dir,
+			      const char *guest_dir, const char *log_path, const char *listen);
 
 /* The pid of sandbox id's monitor under data_dir (its `pid` file), or 0. */
 int cubicled_monitor_pid(const char *data_dir, const char *id);

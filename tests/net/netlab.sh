@@ -2,7 +2,7 @@
 # The network tests' own world (docs/networking.md, "Tests"): two network
 # namespaces and nothing outside them.
 #   LAB-host  where cubicled runs: loopback, and an uplink 198.51.100.1/24
-#   LAB-inet  "the internet" behind it: 203.0.113.10 serves HTTP
+#   LAB-inet  "the internet" behind it: 203.0.113.10 and .20 serve HTTP
 #             (nethost.py), 203.0.113.53 answers DNS for *.test (dnsmasq),
 #             and decoys on private, shared, link-local and benchmarking
 #             addresses answer too, so a refusal proves the filter and not a
@@ -41,13 +41,13 @@ up)
 	ip -n "$inet" link set lo up
 	ip -n "$inet" addr add 198.51.100.2/24 dev down0
 	ip -n "$inet" link set down0 up
-	for a in 203.0.113.10 203.0.113.53 $DECOYS; do
+	for a in 203.0.113.10 203.0.113.20 203.0.113.53 $DECOYS; do
 		ip -n "$inet" addr add "$a/32" dev lo
 	done
 	ip netns exec "$inet" dnsmasq --pid-file="$dir/dnsmasq.pid" --listen-address=203.0.113.53 \
 		--bind-interfaces --no-resolv --no-hosts --log-facility="$dir/dnsmasq.log" \
 		--address=/web.test/203.0.113.10 --address=/decoy.test/10.99.0.10
-	ip netns exec "$inet" python3 "$here/nethost.py" 203.0.113.10 $DECOYS \
+	ip netns exec "$inet" python3 "$here/nethost.py" 203.0.113.10 203.0.113.20 $DECOYS \
 		>"$dir/nethost.log" 2>&1 &
 	echo $! >"$dir/nethost.pid"
 	# Ready when the web server answers (bounded: 10 s).

@@ -124,6 +124,8 @@ bench: deps build guest
 	$(BUILD)/bench/bench_input --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_typing --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_api --cubicled $(BUILD)/api/cubicled --guest-dir $(GUEST)
+	$(BUILD)/bench/bench_network --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) \
+		--netlab tests/net/netlab.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -12,7 +12,7 @@
 int sandbox_start(struct sandbox *sb, const char *vmm, const struct vmm_config *cfg,
 		  const char *dir, const char *tag, int err_fd)
 {
-	char mem[16], cpus[16];
+	char mem[16], cpus[16], net[24], append[200];
 
 	memset(sb, 0, sizeof(*sb));
 	sb->console = -1;
@@ -24,7 +24,20 @@ int sandbox_start(struct sandbox *sb, const char *vmm, const struct vmm_config *
 	char *argv[] = { (char *)vmm, "--kernel", (char *)cfg->kernel, "--disk", (char *)cfg->disk,
 			 "--vcpus", cpus, "--memory", mem, "--display", "1280x800", "--control", sb->ctl,
 			 "--vsock", sb->vsock, "--vnc", "127.0.0.1:0", "--vnc-password-file",
-			 sb->pwfile, "--qemu", (char *)cfg->qemu, "--append", "cubicle.noshell", NULL };
+			 sb->pwfile, "--qemu", (char *)cfg->qemu, "--append", "cubicle.noshell", NULL,
+			 NULL, NULL };
+
+	/* A network card: QEMU's user-mode one, or a TAP the caller opened (fd inherited). */
+	if (cfg->net == VMM_NET_USER) {
+		argv[23] = "--net";
+		argv[24] = "user";
+	} else if (cfg->net == VMM_NET_TAP) {
+		snprintf(net, sizeof(net), "tap:%d", cfg->net_tap_fd);
+		snprintf(append, sizeof(append), "cubicle.noshell %s", cfg->append ? cfg->append : "");
+		argv[22] = append;
+		argv[23] = "--net";
+		argv[24] = net;
+	}
 
 	sb->pid = bench_spawn(argv, &sb->console, err_fd);
 	if (sb->pid < 0) {

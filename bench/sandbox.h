@@ -21,7 +21,8 @@ struct sandbox {
 
 /*
  * Starts vmm on cfg's kernel, disk, memory_mib, vcpus and qemu, its stderr
- * on err_fd (-1: /dev/null). 0, or -1.
+ * on err_fd (-1: /dev/null); with cfg's net (a TAP's fd must be inheritable,
+ * and cfg->append then carries the guest's addresses). 0, or -1.
  */
 int sandbox_start(struct sandbox *sb, const char *vmm, const struct vmm_config *cfg,
 		  const char *dir, const char *tag, int err_fd);

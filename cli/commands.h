@@ -9,6 +9,7 @@
 #include "cli.h"
 
 extern const struct cli_command cli_create, cli_list, cli_get, cli_kill, cli_timeout;
+extern const struct cli_command cli_network, cli_port;
 extern const struct cli_command cli_screenshot, cli_move, cli_click, cli_scroll, cli_drag,
 	cli_type, cli_key, cli_cursor, cli_actions, cli_stream;
 extern const struct cli_command cli_exec;

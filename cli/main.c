@@ -28,6 +28,9 @@ static const char main_usage[] =
 	"  get          a sandbox, as JSON\n"
 	"  kill         end sandboxes\n"
 	"  timeout      end a sandbox some seconds from now\n"
+	"Network:\n"
+	"  network      its address and egress rules; change the rules\n"
+	"  port         how a server in it is reached through cubicled\n"
 	"Screen and input:\n"
 	"  screenshot   save the screen as PNG or JPEG\n"
 	"  move, click, scroll, drag\n"
@@ -80,6 +83,8 @@ static const struct command commands[] = {
 	{ "get",        &cli_get,        1,  1,  "ID",                0,   CLI_EXIT_FAILED },
 	{ "kill",       &cli_kill,       1, -1,  "ID...",             0,   CLI_EXIT_FAILED },
 	{ "timeout",    &cli_timeout,    2,  2,  "ID SECONDS",        0,   CLI_EXIT_FAILED },
+	{ "network",    &cli_network,    1,  1,  "ID",                0,   CLI_EXIT_FAILED },
+	{ "port",       &cli_port,       2,  2,  "ID PORT",           0,   CLI_EXIT_FAILED },
 	{ "screenshot", &cli_screenshot, 1,  1,  "ID",                0,   CLI_EXIT_FAILED },
 	{ "move",       &cli_move,       3,  3,  "ID X Y",            0,   CLI_EXIT_FAILED },
 	{ "click",      &cli_click,      1,  3,  "ID [X Y]",          0,   CLI_EXIT_FAILED },

@@ -129,7 +129,7 @@ char *net_rules_sandbox(const struct net_cidr *pool, const struct net_open *open
 	if (!f)
 		return NULL;
 	net_cidr_format(&self, snat, sizeof(snat));
-	fprintf(f, "add table inet cubicle\ndelete table inet cubicle\n");
+	/* A new namespace has no table yet: nothing to delete (which would cost a grace period). */
 	fprintf(f, "table inet cubicle {\n");
 	common_sets(f, pool, opened);
 	fprintf(f,

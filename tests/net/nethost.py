@@ -5,7 +5,8 @@ usage: nethost.py WEB_ADDR [DECOY_ADDR...]   (port 80 on each)
 
 On WEB_ADDR: /hello (one line), /page (a page of one colour, for a
 screenshot), /big (100 MiB of fixed bytes; /big.sha256 is their digest),
-/stream (a line every 100 ms for at most 60 s). On a decoy: /hello names
+/stream (a line every 100 ms for at most 60 s), POST /sink (the body read
+and dropped, for uploads). On a decoy: /hello names
 the decoy, so a test that reaches one sees where it got to.
 """
 import hashlib
@@ -56,6 +57,18 @@ def handler_for(addr):
                     time.sleep(0.1)
             else:
                 self.send_error(404)
+
+        def do_POST(self):
+            if self.path != "/sink":
+                self.send_error(404)
+                return
+            left = int(self.headers.get("Content-Length", "0"))
+            while left > 0:
+                got = self.rfile.read(min(left, 1 << 20))
+                if not got:
+                    break
+                left -= len(got)
+            self.reply(b"ok\n")
 
         def log_message(self, fmt, *args):
             sys.stderr.write("%s %s\n" % (addr, fmt % args))

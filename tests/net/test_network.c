@@ -16,7 +16,7 @@
  * server on B's 127.0.0.1; 401, 404, 502; teardown, and a cubicled killed
  * with SIGKILL cleaned up by the next one.
  *
- * usage: test_network CUBICLED GUEST_DIR NETLAB_SH GUESTWEB_PY
+ * usage: test_network CUBICLED GUEST_DIR NETLAB_SH GUESTWEB_PY CUBICLE_CLI
  */
 #define CHECK_MAIN
 #include <arpa/inet.h>
@@ -47,7 +47,7 @@
 #define WEB "203.0.113.10"
 #define WEB2 "203.0.113.20"
 
-static const char *cubicled_bin, *guest_dir, *netlab, *guestweb;
+static const char *cubicled_bin, *guest_dir, *netlab, *guestweb, *cli_bin;
 static char lab[32], lab_dir[96], data_dir[64], cfg_path[128];
 static struct cubicled service;
 
@@ -323,6 +323,12 @@ static void check_policies(void)
 	CHECK(set_network(&A, "{\"allow_out\":[\"0.0.0.0/0\"]}") == 200);
 	CHECK(refused(&A, "http://10.99.0.10/hello"));
 	CHECK(fetches(&A, "http://" WEB "/hello", "hello from " WEB));
+	/* The same through the command line. */
+	CHECK(run("%s --url %s --key %s network %s --deny " WEB2 " | grep -q '\"deny_out\"'",
+		  cli_bin, service.url, service.key, A.id) == 0);
+	CHECK(refused(&A, "http://" WEB2 "/hello"));
+	CHECK(run("%s --url %s --key %s network %s --allow 10.1.2.3 2>&1 | grep -q 'always denied'",
+		  cli_bin, service.url, service.key, A.id) == 0);
 	CHECK(set_network(&A, "{}") == 200);
 }
 
@@ -638,7 +644,7 @@ static bool has_link_prefix(const char *prefix)
 {
 	char cmd[160];
 
-	snprintf(cmd, sizeof(cmd), "ip -o link show | grep -q ': %s'", prefix);
+	snprintf(cmd, sizeof(cmd), "ip -o link show 2>/dev/null | grep -q ': %s'", prefix);
 	return run("%s", cmd) == 0;
 }
 
@@ -688,10 +694,12 @@ int main(int argc, char **argv)
 {
 	bool up;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: test_network CUBICLED GUEST_DIR NETLAB_SH GUESTWEB_PY\n");
+	if (argc != 6) {
+		fprintf(stderr, "usage: test_network CUBICLED GUEST_DIR NETLAB_SH GUESTWEB_PY "
+			"CUBICLE_CLI\n");
 		return 2;
 	}
+	cli_bin = argv[5];
 	cubicled_bin = argv[1];
 	guest_dir = argv[2];
 	netlab = argv[3];

@@ -368,7 +368,7 @@ fake_tests() {
 vm_tests() {
 	local cubicled=$1 guest=$2 url id i
 	mkdir "$tmp/data"
-	"$cubicled" --data-dir "$tmp/data" --listen 127.0.0.1:0 --guest-dir "$guest" \
+	"$cubicled" --data-dir "$tmp/data" --listen 127.0.0.1:0 --guest-dir "$guest" --no-network \
 		>"$tmp/cubicled.out" 2>"$tmp/cubicled.log" &
 	pids+=($!)
 	for i in $(seq 300); do grep -q 'listening on' "$tmp/cubicled.out" 2>/dev/null && break; sleep 0.1; done

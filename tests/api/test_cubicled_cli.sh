@@ -30,7 +30,7 @@ mkdir -p "$tmp/guest" "$tmp/data"
 touch "$tmp/vmlinux"
 echo "$tmp/vmlinux" >"$tmp/guest/kernel.path"
 printf '#!/bin/sh\nexit 1\n' >"$tmp/vmm" && chmod +x "$tmp/vmm"
-ok=(--guest-dir "$tmp/guest" --vmm "$tmp/vmm" --listen 127.0.0.1:0)
+ok=(--guest-dir "$tmp/guest" --vmm "$tmp/vmm" --listen 127.0.0.1:0 --no-network)
 
 if "$cubicled" --help | grep -q -- "--data-dir DIR"; then passed=$((passed + 1)); else
 	failed=$((failed + 1)); echo "FAIL: --help" >&2; fi
@@ -54,6 +54,22 @@ expect 2 "want a JSON object" -- --data-dir "$tmp/data" "${ok[@]}" --config "$tm
 echo '{"vcpus": 16, "max_vcpus": 8}' >"$tmp/c6.json"
 expect 2 "vcpus 16: want 1..max_vcpus (8)" -- --data-dir "$tmp/data" "${ok[@]}" --config "$tmp/c6.json"
 expect 2 "config /nonexistent.json" -- --data-dir "$tmp/data" "${ok[@]}" --config /nonexistent.json
+echo '{"network":{"pool":"10.231.0.7/16"}}' >"$tmp/n1.json"
+expect 2 '"network.pool": '"'"'10.231.0.7/16'"'"' has bits set past its prefix; the network is 10.231.0.0/16' -- \
+	--data-dir "$tmp/data" "${ok[@]}" --config "$tmp/n1.json"
+echo '{"network":{"pool":"10.0.0.0/30"}}' >"$tmp/n2.json"
+expect 2 '"network.pool": want a network from /8 to /28' -- --data-dir "$tmp/data" "${ok[@]}" \
+	--config "$tmp/n2.json"
+echo '{"network":{"dns":["resolver.example"]}}' >"$tmp/n3.json"
+expect 2 '"network.dns"[0]: want an IPv4 address' -- --data-dir "$tmp/data" "${ok[@]}" \
+	--config "$tmp/n3.json"
+echo '{"network":{"open":["10.20.0.0/33"]}}' >"$tmp/n4.json"
+expect 2 'network.open[0]' -- --data-dir "$tmp/data" "${ok[@]}" --config "$tmp/n4.json"
+echo '{"network":{"enabled":1}}' >"$tmp/n5.json"
+expect 2 '"network.enabled": want true or false' -- --data-dir "$tmp/data" "${ok[@]}" \
+	--config "$tmp/n5.json"
+echo '{"network":{"nat":true}}' >"$tmp/n6.json"
+expect 2 '"network": unknown key "nat"' -- --data-dir "$tmp/data" "${ok[@]}" --config "$tmp/n6.json"
 
 long=$tmp/$(printf 'd%.0s' $(seq 80))
 expect 1 "too long a path for the sandboxes' sockets" -- --data-dir "$long" "${ok[@]}"

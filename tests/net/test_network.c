@@ -680,6 +680,10 @@ static void check_crash_cleanup(void)
 	CHECK(netns_exists(A.id));
 	CHECK(start_service());
 	CHECK(!netns_exists(A.id) && !has_link_prefix("cbl"));
+	/* One cubicled manages a namespace's network: a second one is refused, and says why. */
+	CHECK(run("%s --data-dir %s-2 --listen 127.0.0.1:0 --guest-dir %s 2>&1 | "
+		  "grep -q 'another cubicled manages'", cubicled_bin, data_dir, guest_dir) == 0);
+	run("rm -rf %s-2", data_dir);
 	CHECK(run("nft list table inet cubicle >/dev/null 2>&1") == 0);
 	kill(service.pid, SIGTERM);
 	CHECK(cubicled_wait(&service, 60) == 0);

@@ -40,7 +40,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // cubicled on a free port over a fresh data dir: its URL from the first stdout line.
 async function startCubicled(data) {
   const proc = spawn(args.cubicled, ['--data-dir', data, '--listen', '127.0.0.1:0',
-    '--guest-dir', args['guest-dir'], '--web-dir', args['web-dir']],
+    '--guest-dir', args['guest-dir'], '--web-dir', args['web-dir'], '--no-network'],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stderr.pipe(createWriteStream(join(args.out, 'cubicled.log')));     // logfmt lines
   const lines = createInterface({ input: proc.stdout });
@@ -214,6 +214,11 @@ async function main() {
       return t.includes('move x=700 y=500') && t.includes('/tmp/from-the-page.bin') && t.includes('xterm');
     }, 15000), 'the activity shows the API batch, the upload and the command');
     await shot('5-activity');
+
+    // The network tab says what this cubicled gives (it runs with --no-network here).
+    await page.click('#tab-network');
+    check(await until('network', async () => (await page.textContent('#network-facts')).includes('no network card'), 10000),
+      'the network tab says the sandbox has no network card');
 
     // Resize from the page: the API's display follows.
     await page.fill('#resize-width', '800');

@@ -49,6 +49,7 @@ struct port_req {
 	uint64_t left;           /* BODY_LENGTH: bytes; BODY_CHUNKED: of this chunk */
 	bool chunk_done;         /* the last chunk was read */
 	struct api_server *srv;
+	bool upgrading;          /* a 101 is queued: on_upgrade or the request's end claims fd */
 	atomic_bool claimed;     /* the upgrade took the socket */
 	atomic_int refs;
 };
@@ -115,8 +116,12 @@ bool api_ports_match(struct api_req *r)
 	return false;
 }
 
-/* The value of cookie name in the Cookie header, into out; false if absent. */
-static bool cookie_value(const char *cookies, const char *name, char *out, size_t cap)
+/*
+ * The value of the next cookie called name in a Cookie header, from
+ * cookies on, into out; *next is where to look for another. False if none.
+ */
+static bool cookie_value(const char *cookies, const char *name, char *out, size_t cap,
+			 const char **next)
 {
 	size_t n = strlen(name);
 
@@ -125,8 +130,11 @@ static bool cookie_value(const char *cookies, const char *name, char *out, size_
 		if (!strncmp(c, name, n) && c[n] == '=') {
 			size_t len = strcspn(c + n + 1, ";");
 
-			if (len >= cap)
-				return false;
+			*next = c + n + 1 + len;
+			if (len >= cap) {
+				c = *next;      /* too long to be ours: the next one */
+				continue;
+			}
 			memcpy(out, c + n + 1, len);
 			out[len] = '\0';
 			return true;
@@ -156,12 +164,17 @@ static bool token_ok(struct api_req *r, struct sandbox *sb, const char *t)
 static bool request_token(struct api_req *r, struct sandbox *sb, char *tok, size_t cap)
 {
 	const char *h = header(r, "X-Cubicle-Token"), *auth = header(r, "Authorization");
+	const char *cookies = header(r, "Cookie");
 
-	if (token_ok(r, sb, h))
+	if (token_ok(r, sb, h) || api_is_key(r, header(r, "X-API-Key")))
 		return true;
 	if (auth && !strncasecmp(auth, "Bearer ", 7) && token_ok(r, sb, auth + 7))
 		return true;
-	return cookie_value(header(r, "Cookie"), TOKEN_COOKIE, tok, cap) && token_ok(r, sb, tok);
+	/* Every cubicle_token cookie: a page elsewhere may have set one for a wider domain. */
+	for (const char *c = cookies; c && cookie_value(c, TOKEN_COOKIE, tok, cap, &c);)
+		if (token_ok(r, sb, tok))
+			return true;
+	return false;
 }
 
 /* ?cubicle_token=T on a host-routed request: the cookie set, and the same URI without it. */
@@ -196,7 +209,7 @@ static bool hop_header(const char *name)
 {
 	static const char *const names[] = { "Connection", "Keep-Alive", "Proxy-Connection", "TE",
 					     "Trailer", "Transfer-Encoding", "Upgrade",
-					     "Proxy-Authorization", "X-Cubicle-Token",
+					     "Proxy-Authorization", "X-API-Key", "X-Cubicle-Token",
 					     "X-Cubicle-Sandbox", "X-Cubicle-Port", NULL };
 
 	for (const char *const *n = names; *n; n++)
@@ -406,8 +419,18 @@ static bool fill(struct port_req *p, int wait_ms)
 		p->len -= p->pos;
 		p->pos = 0;
 	}
-	if (fdio_wait(p->fd, POLLIN, wait_ms) < 0)
-		return false;
+	/* In slices, so that a cubicled that stops does not wait on a quiet guest. */
+	for (;;) {
+		int slice = wait_ms < 500 ? wait_ms : 500, w = fdio_wait(p->fd, POLLIN, slice);
+
+		if (w == 0)
+			break;
+		if (w != -ETIMEDOUT)
+			return false;
+		wait_ms -= slice;
+		if (wait_ms <= 0 || api_server_stopping(p->srv))
+			return false;
+	}
 	n = recv(p->fd, p->buf + p->len, HEAD_MAX - p->len, 0);
 	if (n <= 0)
 		return false;
@@ -601,15 +624,15 @@ static void port_handle(struct api_req *r)
 	bool upgrade;
 
 	if (p->fd < 0)
-		goto out;       /* answered in begin */
+		return;         /* answered in begin */
 	if (p->failed || (p->chunked_up && fdio_write_all_timed(p->fd, "0\r\n\r\n", 5, STALL_MS) < 0)) {
 		api_reply_error(r, 502, "port_unreachable", "port %u of sandbox %s stopped taking "
 				"the request", p->port, p->id);
-		goto out;
+		return;
 	}
 	status = answer_head(r, p, &head);
 	if (!status)
-		goto out;
+		return;
 	upgrade = status == 101 && p->websocket;
 	rest = strstr(head, "\r\n");
 	rest = rest ? rest + 2 : head + strlen(head);
@@ -623,20 +646,25 @@ static void port_handle(struct api_req *r)
 						  32 * 1024, body_reader, p, body_done);
 	if (!resp) {
 		api_reply_error(r, 500, "internal", "out of memory");
-		goto out;
+		return;
 	}
 	atomic_fetch_add(&p->refs, 1);          /* the answer's */
+	p->upgrading = upgrade;
 	pass_headers(rest, resp, upgrade);
 	if (p->by_header)
 		MHD_add_response_header(resp, "Content-Security-Policy", "sandbox");
 	r->resp = resp;
 	r->status = status;
-out:
-	r->stream = NULL;
-	port_req_put(p);
+	/* The request's reference goes at its end (port_abandon). */
 }
 
-/* The request is over: the guest's socket goes once the answer (if any) is done with it. */
+/*
+ * The request is over, answered or not: its reference goes, and the guest's
+ * socket once the answer (if any) is done with it. A websocket whose
+ * upgrade never came (the client left first) has its socket closed here;
+ * the little the upgrade's reference holds then stays (MHD gives upgrade
+ * answers no free callback).
+ */
 static void port_abandon(struct api_req *r)
 {
 	struct port_req *p = r->stream;
@@ -644,10 +672,17 @@ static void port_abandon(struct api_req *r)
 	if (!p)
 		return;
 	r->stream = NULL;
+	if (p->upgrading && !atomic_exchange(&p->claimed, true)) {
+		close(p->fd);
+		p->fd = -1;
+		free(p->buf);
+		p->buf = NULL;
+	}
 	port_req_put(p);
 }
 
 const struct api_route api_port_route = {
-	"*", "{port}-{id}", ROUTE_PUBLIC | ROUTE_UPLOAD, port_handle, port_begin, port_data,
+	"*", "{port}-{id}", ROUTE_PUBLIC | ROUTE_UPLOAD | ROUTE_ALWAYS_DONE, port_handle, port_begin,
+	port_data,
 	port_abandon,
 };

@@ -19,6 +19,7 @@ enum {
 	ROUTE_ANY_STATE = 4,    /* with ROUTE_SANDBOX: in any state */
 	ROUTE_UPLOAD = 8,       /* the body goes to upload() as it arrives */
 	ROUTE_WEB = 16,         /* the web console's files; a pattern's `*` is the rest */
+	ROUTE_ALWAYS_DONE = 32, /* with ROUTE_UPLOAD: abandon() at the end even after handle() */
 };
 
 struct api_route {

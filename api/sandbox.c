@@ -65,6 +65,7 @@ static void poke(struct sandboxes *t)
 
 static void sandbox_free(struct sandbox *sb)
 {
+	pthread_mutex_destroy(&sb->policy_lock);
 	json_object_put(sb->spec.metadata);
 	json_object_put(sb->spec.env);
 	activity_destroy(&sb->activity);
@@ -359,8 +360,12 @@ static int start_network(struct sandboxes *t, char *err, size_t errlen)
 	for (size_t i = 0; ids && ids[i]; i++)
 		free(ids[i]);
 	free(ids);
-	if (!t->net)
+	if (!t->net) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, " (--no-network runs sandboxes without one)");
 		return -EIO;
+	}
 	t->dns = net_dns_new(dns, ndns, err, errlen);
 	return t->dns ? 0 : -EIO;
 }
@@ -640,6 +645,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 		return -ENOMEM;
 	}
 	activity_init(&sb->activity);
+	pthread_mutex_init(&sb->policy_lock, NULL);
 	sb->spec = *spec;
 	spec->metadata = spec->env = NULL;
 	ret = check_spec(t->cfg, &sb->spec, err, errlen);
@@ -663,7 +669,8 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 			return ret == -EAGAIN ? -EAGAIN : -EIO;
 		}
 		sb->networked = true;
-		sb->dns = net_dns_add(t->dns, sb->net.dns_fd, sb->spec.policy.internet);
+		sb->dns = net_dns_add(t->dns, sb->net.dns_fd,
+				      sb->spec.policy.internet && sb->spec.policy.dns);
 		sb->net.dns_fd = -1;    /* the relay's, even when it failed */
 		if (sb->dns < 0) {
 			errf(err, errlen, "network: DNS relay: %s", strerror((int)-sb->dns));
@@ -877,22 +884,34 @@ const struct net_open *sandboxes_net_open(struct sandboxes *t)
 int sandbox_set_network(struct sandboxes *t, struct sandbox *sb, const struct net_policy *p,
 			char *err, size_t errlen)
 {
-	int ret;
+	struct net_sandbox net;
+	int ret = 0;
 
-	/* Under the table's lock: the policy shown is the one applied, in the order asked. */
+	/*
+	 * Changes one at a time, the rules applied outside the table's lock (a
+	 * thread, a namespace, a transaction): the policy shown is the one
+	 * applied last.
+	 */
+	pthread_mutex_lock(&sb->policy_lock);
 	pthread_mutex_lock(&t->lock);
 	if (!sb->networked)
 		ret = -ENODEV;
 	else if (sb->state != SANDBOX_RUNNING && sb->state != SANDBOX_STARTING)
 		ret = -ESRCH;
-	else
-		ret = net_sandbox_set_policy(t->net, &sb->net, p, err, errlen);
-	if (ret == 0) {
+	net = sb->net;          /* its namespace's name, as it is now */
+	pthread_mutex_unlock(&t->lock);
+	if (ret == 0 && net_sandbox_set_policy(t->net, &net, p, err, errlen) < 0)
+		ret = -EIO;
+	pthread_mutex_lock(&t->lock);
+	if (ret == 0 && sb->networked) {
 		sb->spec.policy = *p;
-		net_dns_set_allowed(t->dns, sb->dns, p->internet);
+		net_dns_set_allowed(t->dns, sb->dns, p->internet && p->dns);
+	} else if (ret == -EIO && !sb->networked) {
+		ret = -ESRCH;   /* it ended meanwhile */
 	}
 	pthread_mutex_unlock(&t->lock);
-	return ret == 0 || ret == -ENODEV || ret == -ESRCH ? ret : -EIO;
+	pthread_mutex_unlock(&sb->policy_lock);
+	return ret;
 }
 
 void sandbox_set_resolution(struct sandboxes *t, struct sandbox *sb, uint32_t w, uint32_t h)

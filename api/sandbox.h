@@ -10,6 +10,7 @@
 #define CUBICLE_API_SANDBOX_H
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,7 @@ struct sandbox {
 	bool networked;                 /* it has a network of its own (net, dns) */
 	struct net_sandbox net;         /* its namespace; tap_fd is the monitor's until spawned */
 	int64_t dns;                    /* its DNS relay handle, 0: none */
+	pthread_mutex_t policy_lock;    /* one policy change at a time (not the table's lock) */
 	/* Below: under the table's lock. */
 	enum sandbox_state state;
 	int64_t deadline_ms;            /* monotonic */

@@ -491,10 +491,12 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **ctx,
 	if (!req)
 		return;
 	if (req->route && req->route->abandon &&
-	    (!(req->route->flags & ROUTE_UPLOAD) || !req->handled))
+	    (!(req->route->flags & ROUTE_UPLOAD) || !req->handled ||
+	     (req->route->flags & ROUTE_ALWAYS_DONE)))
 		req->route->abandon(&req->r);
 	ms = (double)(clk_mono_us() - req->start_us) / 1e3;
-	api_log("info", "msg=request method=%s path=%s status=%u ms=%.1f%s", req->r.method,
+	api_log("info", "msg=request method=%s path=%s status=%u ms=%.1f%s",
+		req->r.method ? req->r.method : "-",
 		api_log_str(q, sizeof(q), req->url[0] ? req->url : "/"), req->r.status, ms,
 		why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	note_activity(req, why == MHD_REQUEST_TERMINATED_COMPLETED_OK, ms);

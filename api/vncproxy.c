@@ -178,26 +178,47 @@ static void proxy_put(struct proxy *px)
 		free(px);
 }
 
+struct direction {
+	int from, to;
+	struct api_server *srv;
+};
+
+/*
+ * One direction, until from ends, either side fails or cubicled stops;
+ * then to's sending side is shut, so its peer sees the end. A thread each:
+ * a peer slow to read one way never stops the other.
+ */
+static void *pass(void *arg)
+{
+	struct direction *d = arg;
+	char *buf = malloc(64 * 1024);
+
+	while (buf && !api_server_stopping(d->srv)) {
+		int w = fdio_wait(d->from, POLLIN, 500);
+		ssize_t got;
+
+		if (w == -ETIMEDOUT)
+			continue;
+		got = w == 0 ? recv(d->from, buf, 64 * 1024, 0) : -1;
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0 || !write_all(d->to, buf, (size_t)got))
+			break;
+	}
+	free(buf);
+	shutdown(d->to, SHUT_WR);
+	return NULL;
+}
+
 void api_splice(int a, int b, struct api_server *srv)
 {
-	char buf[64 * 1024];
-	struct pollfd p[2] = { { a, POLLIN, 0 }, { b, POLLIN, 0 } };
+	struct direction there = { a, b, srv }, back = { b, a, srv };
+	pthread_t t;
 
-	while (!api_server_stopping(srv)) {
-		int n = poll(p, 2, 500);
-
-		if (n < 0 && errno != EINTR)
-			return;
-		for (int i = 0; n > 0 && i < 2; i++) {
-			ssize_t got;
-
-			if (!p[i].revents)
-				continue;
-			got = recv(p[i].fd, buf, sizeof(buf), 0);
-			if (got <= 0 || !write_all(p[1 - i].fd, buf, (size_t)got))
-				return;
-		}
-	}
+	if (pthread_create(&t, NULL, pass, &back) != 0)
+		return;
+	pass(&there);
+	pthread_join(t, NULL);
 }
 
 /* Thread per connection: MHD lets this block for the life of the websocket. */

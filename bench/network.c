@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "desktop.h"
 #include "common.h"
 #include "dns.h"
 #include "netns.h"
@@ -199,37 +200,12 @@ static void guest_down(struct guest *g)
 	net_sandbox_down(host, &g->net);
 }
 
-struct out {
-	char buf[8192];
-	size_t len;
-};
-
-static void collect(void *opaque, int stream, const uint8_t *p, uint32_t n)
-{
-	struct out *o = opaque;
-
-	(void)stream;
-	if (n > sizeof(o->buf) - 1 - o->len)
-		n = (uint32_t)(sizeof(o->buf) - 1 - o->len);
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
 /* cmd's output in the guest, or "" (static). */
 static const char *guest_sh(struct guest *g, const char *cmd)
 {
-	static struct out o;
-	struct agent_exec x = { .cmd = cmd, .on_output = collect, .opaque = &o,
-				.timeout_ms = 600000 };
-	struct agent_exit res;
-	struct agent_error err;
+	int status;
 
-	o.len = 0;
-	o.buf[0] = '\0';
-	if (agent_exec_run(g->sb.vsock, &x, &res, &err) < 0)
-		return "";
-	return o.buf;
+	return guest_run(g->sb.vsock, NULL, cmd, 600000, &status);
 }
 
 /* Median of the numbers, one a line, in text (MB/s or seconds); 0 if none. */

@@ -9,7 +9,7 @@
 #include "options.h"
 
 static const char network_usage[] =
-	"usage: cubicle network ID [--internet on|off] [--allow CIDRS] [--deny CIDRS]\n"
+	"usage: cubicle network ID [--internet on|off] [--dns on|off] [--allow CIDRS] [--deny CIDRS]\n"
 	"\n"
 	"Prints sandbox ID's network as JSON: its address, host name and egress\n"
 	"rules. With an option, replaces the rules first (the whole policy: what\n"
@@ -20,17 +20,19 @@ static const char network_usage[] =
 	"(docs/networking.md).\n"
 	"\n"
 	"  --internet on|off  off lets nothing out, DNS included\n"
+	"  --dns on|off       off: the gateway answers no DNS (addresses still go)\n"
 	"  --allow CIDRS      may be reached (with --deny 0.0.0.0/0: an allow list)\n"
 	"  --deny CIDRS       may not be reached\n"
 	"\n"
 	"example: cubicle network 3f0c9a7be21d4c55 --deny 0.0.0.0/0 --allow 203.0.113.0/24\n";
 
 struct network_args {
-	const char *internet, *allow, *deny;
+	const char *internet, *dns, *allow, *deny;
 };
 
 static const struct opt network_opts[] = {
 	{ "--internet", NULL, OPT_VALUE, offsetof(struct network_args, internet) },
+	{ "--dns", NULL, OPT_VALUE, offsetof(struct network_args, dns) },
 	{ "--allow", NULL, OPT_VALUE, offsetof(struct network_args, allow) },
 	{ "--deny", NULL, OPT_VALUE, offsetof(struct network_args, deny) },
 	{ NULL },
@@ -61,13 +63,18 @@ static int cmd_network(struct cli *c, void *opts, int n, char **argv)
 	(void)n;
 	if (a->internet && !opt_one_of(a->internet, on_off))
 		return cli_usage_err(c, "--internet '%s': want on or off", a->internet), CLI_EXIT_USAGE;
+	if (a->dns && !opt_one_of(a->dns, on_off))
+		return cli_usage_err(c, "--dns '%s': want on or off", a->dns), CLI_EXIT_USAGE;
 	http_path_add(c->curl, &h.path, "/sandboxes/%s/network", argv[0]);
-	if (a->internet || a->allow || a->deny) {
+	if (a->internet || a->dns || a->allow || a->deny) {
 		h.method = "PUT";
 		h.json = json_object_new_object();
 		if (a->internet)
 			json_object_object_add(h.json, "internet",
 					       json_object_new_boolean(!strcmp(a->internet, "on")));
+		if (a->dns)
+			json_object_object_add(h.json, "dns",
+					       json_object_new_boolean(!strcmp(a->dns, "on")));
 		if (a->allow)
 			json_object_object_add(h.json, "allow_out", list_of(a->allow));
 		if (a->deny)

@@ -52,7 +52,7 @@ struct net_dns {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	struct dns_client *clients, *graveyard;
-	struct dns_query *queries;
+	struct dns_query *queries, *query_graveyard;
 	int64_t next_handle;
 	uint8_t buf[DNS_MSG_MAX];
 };
@@ -136,9 +136,28 @@ static bool is_expired(const struct dns_query *q, const void *now)
 	return q->deadline_ms <= *(const int64_t *)now;
 }
 
-static bool is_of_client(const struct dns_query *q, const void *c)
+/*
+ * Moves c's queries to the graveyard, their sockets closed: called from
+ * outside the relay's thread, which may hold an event naming one in the
+ * batch it is about to handle, so the relay frees them after that batch.
+ */
+static void queries_bury(struct net_dns *d, struct dns_client *c)
 {
-	return q->client == c;
+	for (struct dns_query **p = &d->queries; *p;) {
+		struct dns_query *q = *p;
+
+		if (q->client != c) {
+			p = &q->next;
+			continue;
+		}
+		*p = q->next;
+		epoll_ctl(d->ep, EPOLL_CTL_DEL, q->fd, NULL);
+		close(q->fd);
+		q->fd = -1;
+		q->client = NULL;
+		q->next = d->query_graveyard;
+		d->query_graveyard = q;
+	}
 }
 
 /* A query from a guest: passed on to the next upstream, or answered with an error. */
@@ -226,13 +245,17 @@ static void *relay(void *arg)
 			pthread_mutex_unlock(&d->lock);
 			return NULL;
 		}
+		/*
+		 * Every pointer of the batch is alive here: what was removed since
+		 * epoll_wait waits in a graveyard until the batch is done.
+		 */
 		for (int i = 0; i < n; i++) {
 			int kind = *(int *)ev[i].data.ptr;
 
 			if (kind == KIND_CLIENT && !((struct dns_client *)ev[i].data.ptr)->dead)
 				on_client(d, ev[i].data.ptr);
 		}
-		/* Answers after queries: a query freed here is not in this batch's later events. */
+		/* Answers after queries: one a query's answer frees is named by no later event. */
 		for (int i = 0; i < n; i++) {
 			int kind = *(int *)ev[i].data.ptr;
 
@@ -250,6 +273,12 @@ static void *relay(void *arg)
 
 			d->graveyard = c->next;
 			free(c);
+		}
+		while (d->query_graveyard) {
+			struct dns_query *q = d->query_graveyard;
+
+			d->query_graveyard = q->next;
+			free(q);
 		}
 		pthread_mutex_unlock(&d->lock);
 	}
@@ -320,6 +349,10 @@ void net_dns_free(struct net_dns *d)
 		next = c->next;
 		free(c);
 	}
+	for (struct dns_query *q = d->query_graveyard, *next; q; q = next) {
+		next = q->next;
+		free(q);
+	}
 	close(d->ep);
 	close(d->wake);
 	pthread_mutex_destroy(&d->lock);
@@ -376,7 +409,7 @@ void net_dns_remove(struct net_dns *d, int64_t handle)
 		c->dead = true;
 		epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
-		queries_drop(d, is_of_client, c);
+		queries_bury(d, c);
 		/* Freed by the relay once no batch it holds can name it. */
 		c->next = d->graveyard;
 		d->graveyard = c;

@@ -40,7 +40,7 @@ struct net_host {
 	char forward_before;
 	const char *docker_chain;       /* where our accept rules went; NULL: none */
 	pthread_mutex_t lock;           /* slots */
-	unsigned int nslots;
+	unsigned int nslots, next_slot;  /* taken in turn: a slot just given back rests */
 	uint8_t *used;
 };
 
@@ -173,18 +173,17 @@ static bool host_link_name(const char *name)
 	return strspn(name + n, "0123456789") == strlen(name + n);
 }
 
-/* Every cbl* link of this namespace goes (a crashed cubicled's). */
-static void delete_host_links(void)
+/* Up to max cbl* links of this namespace into names; how many. */
+static unsigned int host_links(char (*names)[IF_NAMESIZE], unsigned int max)
 {
 	struct nl_sock *sk = rtnl_open();
 	struct nl_cache *cache = NULL;
-	char names[64][IF_NAMESIZE];
 	unsigned int n = 0;
 
 	if (!sk)
-		return;
+		return 0;
 	if (rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache) == 0) {
-		for (struct nl_object *o = nl_cache_get_first(cache); o && n < 64;
+		for (struct nl_object *o = nl_cache_get_first(cache); o && n < max;
 		     o = nl_cache_get_next(o)) {
 			const char *name = rtnl_link_get_name((struct rtnl_link *)o);
 
@@ -194,8 +193,18 @@ static void delete_host_links(void)
 		nl_cache_free(cache);
 	}
 	nl_socket_free(sk);
-	for (unsigned int i = 0; i < n; i++)
-		link_delete(names[i]);
+	return n;
+}
+
+/* Every cbl* link of this namespace goes (a crashed cubicled's), 64 at a time. */
+static void delete_host_links(void)
+{
+	char names[64][IF_NAMESIZE];
+	unsigned int n;
+
+	for (int round = 0; round < 1024 && (n = host_links(names, 64)) > 0; round++)
+		for (unsigned int i = 0; i < n; i++)
+			link_delete(names[i]);
 }
 
 /* Unmounts and removes a namespace's name (the namespace ends with its last user). */
@@ -385,12 +394,16 @@ static int slot_take(struct net_host *h)
 	int slot = -EAGAIN;
 
 	pthread_mutex_lock(&h->lock);
-	for (unsigned int i = 0; i < h->nslots; i++)
+	for (unsigned int k = 0; k < h->nslots; k++) {
+		unsigned int i = (h->next_slot + k) % h->nslots;
+
 		if (!h->used[i]) {
 			h->used[i] = 1;
+			h->next_slot = i + 1;
 			slot = (int)i;
 			break;
 		}
+	}
 	pthread_mutex_unlock(&h->lock);
 	return slot;
 }
@@ -581,6 +594,9 @@ int net_sandbox_up(struct net_host *h, const char *id, const struct net_policy *
 	sb->ns_addr = sb->host_addr + 1;
 	snprintf(sb->host_link, sizeof(sb->host_link), NET_HOST_LINK_PREFIX "%d", sb->slot);
 	snprintf(sb->ns_path, sizeof(sb->ns_path), NET_NETNS_DIR "/" NET_NETNS_PREFIX "%s", id);
+	/* The slot's last namespace may still be going (it goes when its last fd closes). */
+	if (if_nametoindex(sb->host_link))
+		link_delete(sb->host_link);
 	ret = on_own_thread(ns_build, &j);
 	if (ret == 0)
 		ret = link_setup(sb->host_link, sb->host_addr, 30, j.err, sizeof(j.err));
@@ -610,10 +626,14 @@ int net_sandbox_set_policy(struct net_host *h, struct net_sandbox *sb, const str
 	return ret;
 }
 
+/*
+ * The namespace's name goes; the namespace, and with it both ends of its
+ * veth pair, once its last fd (QEMU's TAP) is closed. Deleting the link
+ * here would wait for the kernel's grace periods (20-40 ms) with the
+ * caller's locks held.
+ */
 void net_sandbox_down(struct net_host *h, struct net_sandbox *sb)
 {
-	if (sb->host_link[0])
-		link_delete(sb->host_link);
 	if (sb->ns_path[0])
 		netns_remove(sb->ns_path);
 	slot_give(h, sb->slot);

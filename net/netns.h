@@ -62,9 +62,10 @@ int net_sandbox_set_policy(struct net_host *h, struct net_sandbox *sb, const str
 			   char *err, size_t errlen);
 
 /*
- * Removes sb's namespace, links and slot (its fds are the caller's, and
- * the namespace goes once the last of them is closed). Accepts a zeroed or
- * half-made sb, with slot -1 and fds -1.
+ * Removes sb's namespace's name and gives back its slot; the namespace and
+ * its links go once the last fd in it is closed (its fds are the caller's;
+ * QEMU's TAP goes with QEMU). Accepts a zeroed or half-made sb, with slot
+ * -1 and fds -1.
  */
 void net_sandbox_down(struct net_host *h, struct net_sandbox *sb);
 

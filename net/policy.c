@@ -24,6 +24,7 @@ const struct net_denied net_always_denied[] = {
 	{ CIDR(100, 64, 0, 0, 10), "shared address space (CGNAT)" },
 	{ CIDR(127, 0, 0, 0, 8), "loopback" },
 	{ CIDR(169, 254, 0, 0, 16), "link-local and cloud metadata" },
+	{ CIDR(168, 63, 129, 16, 32), "Azure's platform endpoint (WireServer)" },
 	{ CIDR(172, 16, 0, 0, 12), "private" },
 	{ CIDR(192, 0, 0, 0, 24), "IETF protocol assignments" },
 	{ CIDR(192, 168, 0, 0, 16), "private" },
@@ -97,6 +98,7 @@ void net_policy_default(struct net_policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->internet = true;
+	p->dns = true;
 }
 
 /* The always-denied range c lies in that open does not open; NULL if none. */
@@ -147,7 +149,8 @@ int net_policy_from_json(struct json_object *o, const struct net_open *open,
 {
 	net_policy_default(p);
 	if (!json_object_is_type(o, json_type_object))
-		return errf(err, errlen, "network: want an object with internet, allow_out, deny_out");
+		return errf(err, errlen, "network: want an object with internet, dns, allow_out, "
+			    "deny_out");
 	json_object_object_foreach(o, key, val) {
 		int ret = 0;
 
@@ -155,6 +158,10 @@ int net_policy_from_json(struct json_object *o, const struct net_open *open,
 			if (!json_object_is_type(val, json_type_boolean))
 				return errf(err, errlen, "network.internet: want true or false");
 			p->internet = json_object_get_boolean(val);
+		} else if (strcmp(key, "dns") == 0) {
+			if (!json_object_is_type(val, json_type_boolean))
+				return errf(err, errlen, "network.dns: want true or false");
+			p->dns = json_object_get_boolean(val);
 		} else if (strcmp(key, "allow_out") == 0)
 			ret = cidr_list(val, "network.allow_out", p->allow, NET_RULES_MAX, &p->n_allow,
 					err, errlen);
@@ -162,7 +169,7 @@ int net_policy_from_json(struct json_object *o, const struct net_open *open,
 			ret = cidr_list(val, "network.deny_out", p->deny, NET_RULES_MAX, &p->n_deny,
 					err, errlen);
 		else
-			return errf(err, errlen, "network: unknown field '%s' (want internet, "
+			return errf(err, errlen, "network: unknown field '%s' (want internet, dns, "
 				    "allow_out, deny_out)", key);
 		if (ret)
 			return ret;
@@ -201,6 +208,7 @@ struct json_object *net_policy_json(const struct net_policy *p)
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "internet", json_object_new_boolean(p->internet));
+	json_object_object_add(o, "dns", json_object_new_boolean(p->dns && p->internet));
 	json_object_object_add(o, "allow_out", cidr_array(p->allow, p->n_allow));
 	json_object_object_add(o, "deny_out", cidr_array(p->deny, p->n_deny));
 	return o;

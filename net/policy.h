@@ -24,6 +24,7 @@ struct net_cidr {
 
 struct net_policy {
 	bool internet;                          /* false: nothing leaves */
+	bool dns;                               /* false: the gateway's DNS answers REFUSED */
 	unsigned int n_allow, n_deny;
 	struct net_cidr allow[NET_RULES_MAX];   /* wins over deny */
 	struct net_cidr deny[NET_RULES_MAX];
@@ -57,12 +58,12 @@ void net_cidr_format(const struct net_cidr *c, char *buf, size_t len);
 /* Whether a lies wholly inside b. */
 bool net_cidr_within(const struct net_cidr *a, const struct net_cidr *b);
 
-/* The default: internet on, no lists. */
+/* The default: internet and DNS on, no lists. */
 void net_policy_default(struct net_policy *p);
 
 /*
- * A policy from the API's object {"internet": bool, "allow_out": [CIDR...],
- * "deny_out": [CIDR...]} over the default; every key optional, any other
+ * A policy from the API's object {"internet": bool, "dns": bool,
+ * "allow_out": [CIDR...], "deny_out": [CIDR...]} over the default; every key optional, any other
  * key an error. An allow_out entry wholly inside an always-denied range the
  * operator did not open (open may be NULL) is refused, as is allow_out
  * with internet false. 0, or -EINVAL with a one-line reason in err.

@@ -6,7 +6,7 @@
  * goes to the guest's server and back, with half-closes passed on.
  */
 #include <errno.h>
-#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,43 +40,44 @@ static int dial(struct in_addr addr, unsigned int port)
 	return fd;
 }
 
-/*
- * One direction's step: what from has, written whole to to; on from's EOF
- * (or an error) to's sending side is shut. false once that direction is over.
- */
-static bool pass(int from, int to, char *buf)
-{
-	ssize_t n = read(from, buf, FORWARD_CHUNK);
+struct direction {
+	int from, to;
+};
 
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n > 0 && fdio_write_all(to, buf, (size_t)n) == 0)
-		return true;
-	shutdown(to, SHUT_WR);
-	return false;
+/*
+ * Copies from -> to until from ends (or either fails), then shuts to's
+ * sending side so the other end sees the EOF. Each direction has a thread
+ * of its own: one blocked writing (a peer slow to read) never stops the
+ * other, which that peer may be waiting on.
+ */
+static void *pass(void *arg)
+{
+	struct direction *d = arg;
+	char *buf = malloc(FORWARD_CHUNK);
+
+	while (buf) {
+		ssize_t n = read(d->from, buf, FORWARD_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || fdio_write_all(d->to, buf, (size_t)n) < 0)
+			break;
+	}
+	free(buf);
+	shutdown(d->to, SHUT_WR);
+	return NULL;
 }
 
 /* Carries bytes between a and b until both directions have ended. */
 static void splice_both(int a, int b)
 {
-	char *buf = malloc(FORWARD_CHUNK);
-	bool a_open = buf != NULL, b_open = buf != NULL;
+	struct direction up = { a, b }, down = { b, a };
+	pthread_t t;
 
-	while (a_open || b_open) {
-		struct pollfd p[2] = { { .fd = a_open ? a : -1, .events = POLLIN },
-				       { .fd = b_open ? b : -1, .events = POLLIN } };
-
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[0].revents && !pass(a, b, buf))
-			a_open = false;
-		if (p[1].revents && !pass(b, a, buf))
-			b_open = false;
-	}
-	free(buf);
+	if (pthread_create(&t, NULL, pass, &down) != 0)
+		return;
+	pass(&up);
+	pthread_join(t, NULL);
 }
 
 void ag_op_connect(struct ag_conn *c, struct json_object *req)

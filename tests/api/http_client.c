@@ -34,13 +34,21 @@ static size_t take(char *p, size_t size, size_t n, void *opaque)
 	return size * n;
 }
 
-/* One request; with_key false sends none, a key of "bad" a wrong one. */
-bool tc_http_key(const char *method, const char *path, const char *k, const void *body,
-		     size_t len, struct tc_resp *out)
+static size_t take_header(char *p, size_t size, size_t n, void *opaque)
+{
+	struct tc_resp *r = opaque;
+	size_t have = strlen(r->headers);
+
+	snprintf(r->headers + have, sizeof(r->headers) - have, "%.*s", (int)(size * n), p);
+	return size * n;
+}
+
+bool tc_http_with(const char *method, const char *path, const char *const *headers,
+		  const void *body, size_t len, struct tc_resp *out)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
-	char url[1024], auth[256];
+	char url[1024];
 	char *ct = NULL;
 	CURLcode rc;
 
@@ -50,11 +58,11 @@ bool tc_http_key(const char *method, const char *path, const char *k, const void
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, take_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
-	if (k) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", k);
-		h = curl_slist_append(h, auth);
-	}
+	for (const char *const *p = headers; p && *p; p++)
+		h = curl_slist_append(h, *p);
 	h = curl_slist_append(h, "Expect:");
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -70,6 +78,17 @@ bool tc_http_key(const char *method, const char *path, const char *k, const void
 	if (!out->body)
 		out->body = calloc(1, 1);
 	return rc == CURLE_OK;
+}
+
+/* One request; with_key false sends none, a key of "bad" a wrong one. */
+bool tc_http_key(const char *method, const char *path, const char *k, const void *body,
+		 size_t len, struct tc_resp *out)
+{
+	char auth[256];
+	const char *headers[] = { auth, NULL };
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", k ? k : "");
+	return tc_http_with(method, path, k ? headers : NULL, body, len, out);
 }
 
 bool tc_http(const char *method, const char *path, const char *body, struct tc_resp *out)

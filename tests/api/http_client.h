@@ -15,6 +15,7 @@ struct tc_resp {
 	char *body;                 /* NUL-terminated; the caller frees it */
 	size_t len, cap;
 	char type[64];              /* Content-Type */
+	char headers[8192];         /* the answer's head, as it came (tc_http_with) */
 };
 
 extern char tc_base[128], tc_key[128];
@@ -25,6 +26,14 @@ void tc_init(const char *base, const char *key);
 /* One request with key k (NULL: none); false if it did not complete. */
 bool tc_http_key(const char *method, const char *path, const char *k, const void *body,
 		 size_t len, struct tc_resp *out);
+/*
+ * One request to tc_base with the header lines in headers (NULL-terminated,
+ * "Name: value"; no key of its own); its head in out->headers. false if it
+ * did not complete.
+ */
+bool tc_http_with(const char *method, const char *path, const char *const *headers,
+		  const void *body, size_t len, struct tc_resp *out);
+
 /* The same with the API key and a text body (or NULL). */
 bool tc_http(const char *method, const char *path, const char *body, struct tc_resp *out);
 

@@ -96,7 +96,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(b"\x88\x00")
                     return
                 head = bytes([0x80 | op])
-                head += bytes([n]) if n < 126 else b"\x7e" + struct.pack("!H", n)
+                if n < 126:
+                    head += bytes([n])
+                elif n < 65536:
+                    head += b"\x7e" + struct.pack("!H", n)
+                else:
+                    head += b"\x7f" + struct.pack("!Q", n)
                 self.wfile.write(head + data)
                 self.wfile.flush()
         except EOFError:

@@ -81,7 +81,7 @@ static void test_policy(void)
 	      p->n_allow == 1 && p->n_deny == 1);
 	o = net_policy_json(p);
 	CHECK(strcmp(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-		     "{\"internet\":true,\"allow_out\":[\"203.0.113.0\\/24\"],\"deny_out\":"
+		     "{\"internet\":true,\"dns\":true,\"allow_out\":[\"203.0.113.0\\/24\"],\"deny_out\":"
 		     "[\"0.0.0.0\\/0\"]}") == 0);
 	json_object_put(o);
 	CHECK(policy("{\"allow_out\":[\"10.1.2.3\"]}", NULL, p, err, sizeof(err)) == -EINVAL &&
@@ -98,6 +98,10 @@ static void test_policy(void)
 	CHECK(policy("{\"allow\":[]}", NULL, p, err, sizeof(err)) == -EINVAL &&
 	      strstr(err, "unknown field 'allow'"));
 	CHECK(policy("{\"internet\":\"no\"}", NULL, p, err, sizeof(err)) == -EINVAL);
+	CHECK(policy("{\"dns\":false}", NULL, p, err, sizeof(err)) == 0 && !p->dns && p->internet);
+	CHECK(policy("{\"dns\":0}", NULL, p, err, sizeof(err)) == -EINVAL);
+	CHECK(policy("{\"allow_out\":[\"168.63.129.16\"]}", NULL, p, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "Azure"));
 	CHECK(policy("{\"deny_out\":\"1.2.3.4\"}", NULL, p, err, sizeof(err)) == -EINVAL);
 	CHECK(policy("{\"deny_out\":[4]}", NULL, p, err, sizeof(err)) == -EINVAL &&
 	      strstr(err, "deny_out[0]"));

@@ -72,41 +72,10 @@ static int run(const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-struct out {
-	char buf[16384];
-	size_t len;
-};
-
-static void collect(void *opaque, int stream, const uint8_t *p, uint32_t n)
-{
-	struct out *o = opaque;
-
-	(void)stream;
-	if (n > sizeof(o->buf) - 1 - o->len)
-		n = (uint32_t)(sizeof(o->buf) - 1 - o->len);
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
 /* cmd in a guest as user (default "user"): its output, whatever its status (*rc). */
 static const char *sh_as(const struct sb *s, const char *user, const char *cmd, int *rc)
 {
-	static struct out o;
-	struct agent_exec x = { .cmd = cmd, .user = user, .on_output = collect, .opaque = &o,
-				.timeout_ms = 120000 };
-	struct agent_exit res = { 0 };
-	struct agent_error err;
-
-	o.len = 0;
-	o.buf[0] = '\0';
-	if (agent_exec_run(s->vsock, &x, &res, &err) < 0) {
-		fprintf(stderr, "guest command did not run: %s\n", cmd);
-		*rc = -1;
-		return o.buf;
-	}
-	*rc = res.exit_code;
-	return o.buf;
+	return guest_run(s->vsock, user, cmd, 120000, rc);
 }
 
 static const char *sh(const struct sb *s, const char *cmd)
@@ -298,6 +267,10 @@ static void check_policies(void)
 	CHECK(set_network(&A, "{\"internet\":false}") == 200);
 	CHECK(refused(&A, "http://" WEB "/hello"));
 	CHECK(strstr(sh(&A, "getent hosts web.test; echo rc=$?"), "rc=2"));
+	/* dns false: names are no way out, addresses still are. */
+	CHECK(set_network(&A, "{\"dns\":false}") == 200);
+	CHECK(strstr(sh(&A, "getent hosts web.test; echo rc=$?"), "rc=2"));
+	CHECK(fetches(&A, "http://" WEB "/hello", "hello from " WEB));
 	/* deny_out. */
 	CHECK(set_network(&A, "{\"deny_out\":[\"" WEB "\"]}") == 200);
 	CHECK(refused(&A, "http://" WEB "/hello"));
@@ -380,74 +353,11 @@ static void check_isolation(void)
 
 /* --- into the sandbox: its ports through cubicled ------------------------------- */
 
-struct answer {
-	long status;
-	char *body;
-	size_t len, cap;
-	char headers[8192];
-};
-
-static size_t take_body(char *p, size_t size, size_t n, void *opaque)
-{
-	struct answer *a = opaque;
-
-	if (a->len + size * n + 1 > a->cap) {
-		size_t cap = (a->len + size * n + 1) * 2;
-		char *b = realloc(a->body, cap);
-
-		if (!b)
-			return 0;
-		a->body = b;
-		a->cap = cap;
-	}
-	memcpy(a->body + a->len, p, size * n);
-	a->len += size * n;
-	a->body[a->len] = '\0';
-	return size * n;
-}
-
-static size_t take_header(char *p, size_t size, size_t n, void *opaque)
-{
-	struct answer *a = opaque;
-	size_t have = strlen(a->headers);
-
-	snprintf(a->headers + have, sizeof(a->headers) - have, "%.*s", (int)(size * n), p);
-	return size * n;
-}
-
 /* A request to cubicled with extra headers (NULL-terminated); false if it did not complete. */
 static bool port_req(const char *method, const char *path, const char *const *headers,
-		     const void *body, size_t len, struct answer *a)
+		     const void *body, size_t len, struct tc_resp *a)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char url[512];
-	CURLcode rc;
-
-	memset(a, 0, sizeof(*a));
-	snprintf(url, sizeof(url), "%s%s", service.url, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, take_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	for (const char *const *p = headers; p && *p; p++)
-		h = curl_slist_append(h, *p);
-	h = curl_slist_append(h, "Expect:");
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (!a->body)
-		a->body = calloc(1, 1);
-	return rc == CURLE_OK;
+	return tc_http_with(method, path, headers, body, len, a);
 }
 
 static char host_hdr[160], token_hdr[160];
@@ -468,7 +378,7 @@ static bool copy_guest_server(void)
 
 static bool start_guest_server(void)
 {
-	struct answer a;
+	struct tc_resp a;
 	char path[96];
 	struct json_object *o;
 
@@ -498,7 +408,7 @@ static void check_port_http(void)
 	char sbh[96], cookie[160], bearer[200];
 	const char *by_header[] = { sbh, "X-Cubicle-Port: 8000", token_hdr, NULL };
 	const char *with_cookie[] = { host_hdr, cookie, bearer, NULL };
-	struct answer a;
+	struct tc_resp a;
 
 	snprintf(sbh, sizeof(sbh), "X-Cubicle-Sandbox: %s", B.id);
 	CHECK(port_req("GET", "/hello", by_host, NULL, 0, &a) && a.status == 200 &&
@@ -520,6 +430,13 @@ static void check_port_http(void)
 	      strstr(a.body, "theirs=kept") && !strstr(a.body, B.token) &&
 	      !strstr(a.body, service.key) && !strstr(a.body, "X-Cubicle"));
 	free(a.body);
+	/* The API key as X-API-Key opens the port too, and stays with cubicled. */
+	snprintf(bearer, sizeof(bearer), "X-API-Key: %s", service.key);
+	with_cookie[1] = bearer;
+	with_cookie[2] = NULL;
+	CHECK(port_req("GET", "/headers", with_cookie, NULL, 0, &a) && a.status == 200 &&
+	      !strstr(a.body, service.key));
+	free(a.body);
 }
 
 static void check_port_bodies(void)
@@ -528,7 +445,7 @@ static void check_port_bodies(void)
 	const char *chunked[] = { host_hdr, token_hdr, "Transfer-Encoding: chunked", NULL };
 	size_t n = 3u << 20;
 	char *body = malloc(n);
-	struct answer a;
+	struct tc_resp a;
 
 	for (size_t i = 0; i < n; i++)
 		body[i] = (char)(i * 7 + i / 4096);
@@ -561,6 +478,52 @@ static ssize_t read_some(int fd, char *buf, size_t cap, int ms)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	return poll(&p, 1, ms) == 1 ? recv(fd, buf, cap, 0) : -1;
+}
+
+/*
+ * A 1 MiB binary message, sent whole while its echo comes back: both
+ * directions full at once, which a one-way-at-a-time relay would stall on.
+ */
+static void big_frame(int fd)
+{
+	size_t n = 1u << 20, got = 0, want = 10 + n;
+	uint8_t *frame = malloc(14 + n), *echo = malloc(want);
+	const uint8_t mask[4] = { 0x11, 0x22, 0x33, 0x44 };
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+	size_t sent = 0;
+
+	frame[0] = 0x82;
+	frame[1] = 0x80 | 127;
+	for (int i = 0; i < 8; i++)
+		frame[2 + i] = (uint8_t)(n >> (56 - 8 * i));
+	memcpy(frame + 10, mask, 4);
+	for (size_t i = 0; i < n; i++)
+		frame[14 + i] = (uint8_t)((i * 31 + i / 1000) ^ mask[i % 4]);
+	for (int rounds = 0; rounds < 100000 && got < want; rounds++) {
+		p.events = POLLIN | (sent < 14 + n ? POLLOUT : 0);
+		if (poll(&p, 1, 10000) != 1)
+			break;
+		if ((p.revents & POLLOUT) && sent < 14 + n) {
+			ssize_t w = send(fd, frame + sent, 14 + n - sent, MSG_DONTWAIT);
+
+			sent += w > 0 ? (size_t)w : 0;
+		}
+		if (p.revents & POLLIN) {
+			ssize_t r = recv(fd, echo + got, want - got, MSG_DONTWAIT);
+
+			if (r == 0)
+				break;
+			got += r > 0 ? (size_t)r : 0;
+		}
+	}
+	CHECK(got == want && echo[0] == 0x82 && echo[1] == 127);
+	for (size_t i = 0; got == want && i < n; i++)
+		if (echo[10 + i] != (uint8_t)(i * 31 + i / 1000)) {
+			CHECK(!"the big message came back as sent");
+			break;
+		}
+	free(frame);
+	free(echo);
 }
 
 static void check_port_websocket(void)
@@ -605,6 +568,7 @@ static void check_port_websocket(void)
 	}
 	CHECK(len == 2 + n && (uint8_t)buf[0] == 0x81 && (uint8_t)buf[1] == n &&
 	      memcmp(buf + 2, msg, n) == 0);
+	big_frame(fd);
 	close(fd);
 }
 
@@ -616,7 +580,7 @@ static void check_port_errors(void)
 				    NULL };
 	const char *unknown[] = { bad_host, token_hdr, NULL };
 	const char *closed[] = { other, token_hdr, NULL };
-	struct answer a;
+	struct tc_resp a;
 
 	CHECK(port_req("GET", "/hello", no_token, NULL, 0, &a) && a.status == 401);
 	free(a.body);
@@ -665,7 +629,11 @@ static void check_teardown(void)
 	snprintf(path, sizeof(path), "/sandboxes/%s", B.id);
 	o = tc_expect("DELETE", path, NULL, 204);
 	json_object_put(o);
-	CHECK(!netns_exists(B.id) && !has_link_prefix("cbl1") && has_link_prefix("cbl0"));
+	CHECK(!netns_exists(B.id));
+	/* Its links go with the namespace, once QEMU's TAP is closed (bounded: 10 s). */
+	for (int i = 0; i < 100 && has_link_prefix("cbl1"); i++)
+		usleep(100 * 1000);
+	CHECK(!has_link_prefix("cbl1") && has_link_prefix("cbl0"));
 }
 
 /* A cubicled killed outright leaves A's network; the next one removes it, and undoes itself. */

@@ -88,20 +88,31 @@ static void collect(void *opaque, int stream, const uint8_t *buf, uint32_t len)
 	o->buf[o->len] = '\0';
 }
 
-const char *guest_exec(const char *vsock, const char *cmd)
+const char *guest_run(const char *vsock, const char *user, const char *cmd, int timeout_ms,
+		      int *status)
 {
 	static struct out o;
-	struct agent_exec x = { .cmd = cmd, .on_output = collect, .opaque = &o, .timeout_ms = 60000 };
-	struct agent_exit res;
+	struct agent_exec x = { .cmd = cmd, .user = user, .on_output = collect, .opaque = &o,
+				.timeout_ms = timeout_ms };
+	struct agent_exit res = { 0 };
 	struct agent_error err;
 
 	o.len = 0;
 	o.buf[0] = '\0';
-	if (agent_exec_run(vsock, &x, &res, &err) < 0 || res.exit_code != 0) {
-		fprintf(stderr, "guest command failed: %s\n%s\n", cmd, o.buf);
+	*status = agent_exec_run(vsock, &x, &res, &err) < 0 ? -1 : res.exit_code;
+	return o.buf;
+}
+
+const char *guest_exec(const char *vsock, const char *cmd)
+{
+	int status;
+	const char *out = guest_run(vsock, NULL, cmd, 60000, &status);
+
+	if (status != 0) {
+		fprintf(stderr, "guest command failed: %s\n%s\n", cmd, out);
 		return NULL;
 	}
-	return o.buf;
+	return out;
 }
 
 void guest_poweroff(const char *vsock)

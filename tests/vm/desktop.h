@@ -50,6 +50,14 @@ void desktop_end(struct desktop *d, bool failed);
 const char *guest_exec(const char *vsock, const char *cmd);
 
 /*
+ * Runs cmd in the guest as user (NULL: the agent's default), for at most
+ * timeout_ms: its output (the same static buffer) whatever its exit status,
+ * which goes to *status (-1 when it could not run).
+ */
+const char *guest_run(const char *vsock, const char *user, const char *cmd, int timeout_ms,
+		      int *status);
+
+/*
  * Asks the guest's agent to power off, waiting at most 30 s for its answer
  * (the caller waits for the monitor to end).
  */

@@ -385,7 +385,6 @@ static void port_begin(struct api_req *r)
 		return;
 	}
 	free(head);
-	api_note(r, "port", "%s %u %s", r->method, p->port, p->websocket ? "websocket" : "");
 }
 
 /* A piece of the body: on to the guest (chunked when its length was not said). */

@@ -449,7 +449,8 @@ static void note_activity(struct request *req, bool completed, double ms)
 	struct api_req *r = &req->r;
 	const char *what = r->what, *slash;
 
-	if (!r->sb || !req->route)
+	/* A guest port's traffic (a page and its assets) is not done to the sandbox. */
+	if (!r->sb || !req->route || req->route == &api_port_route)
 		return;
 	if (!what[0]) {
 		if (r->status < 400 || !strcmp(r->method, "GET"))

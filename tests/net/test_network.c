@@ -13,8 +13,9 @@
  * always-denied range a user rule cannot open; a rule change cutting an
  * open connection; A cannot reach B; a spoofed source dropped; HTTP,
  * chunked answers, bodies both ways and a websocket through cubicled to a
- * server on B's 127.0.0.1; 401, 404, 502; teardown, and a cubicled killed
- * with SIGKILL cleaned up by the next one.
+ * server on B's 127.0.0.1; 401, 404, 502; all of it through a FORWARD
+ * chain whose policy is drop, as Docker leaves one; teardown, and a
+ * cubicled killed with SIGKILL cleaned up by the next one.
  *
  * usage: test_network CUBICLED GUEST_DIR NETLAB_SH GUESTWEB_PY CUBICLE_CLI
  */
@@ -153,6 +154,23 @@ static bool enter_lab(void)
 	}
 	close(fd);
 	return true;
+}
+
+/*
+ * The lab's host drops what it forwards unless told otherwise, as Docker
+ * leaves a host (iptables-nft's FORWARD chain, policy drop): cubicled must
+ * make room for its links there, and take it back when it stops.
+ */
+static bool docker_like_forward(void)
+{
+	return run("nft add table ip filter && nft add chain ip filter FORWARD "
+		   "'{ type filter hook forward priority 0; policy drop; }'") == 0;
+}
+
+static int our_forward_rules(void)
+{
+	return run("nft list chain ip filter FORWARD | grep -c 'comment \"cubicle\"' "
+		   ">/dev/null");
 }
 
 static bool start_service(void)
@@ -653,9 +671,11 @@ static void check_crash_cleanup(void)
 		  "grep -q 'another cubicled manages'", cubicled_bin, data_dir, guest_dir) == 0);
 	run("rm -rf %s-2", data_dir);
 	CHECK(run("nft list table inet cubicle >/dev/null 2>&1") == 0);
+	CHECK(our_forward_rules() == 0);        /* grep found them */
 	kill(service.pid, SIGTERM);
 	CHECK(cubicled_wait(&service, 60) == 0);
 	CHECK(run("nft list table inet cubicle >/dev/null 2>&1") != 0);
+	CHECK(our_forward_rules() == 1);        /* gone; the chain stays, as Docker made it */
 	f = fopen("/proc/sys/net/ipv4/ip_forward", "r");
 	CHECK(f && fgets(fwd, sizeof(fwd), f) && fwd[0] == '0');
 	if (f)
@@ -679,7 +699,7 @@ int main(int argc, char **argv)
 	snprintf(lab, sizeof(lab), "cbn%d", (int)getpid());
 	snprintf(data_dir, sizeof(data_dir), "/tmp/cubicle-net-%d", (int)getpid());
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	up = enter_lab() && mkdir(data_dir, 0700) == 0 && start_service();
+	up = enter_lab() && docker_like_forward() && mkdir(data_dir, 0700) == 0 && start_service();
 	CHECK(up);
 	up = up && create(&A, "{\"template\":\"desktop\",\"timeout\":1800}") &&
 	     create(&B, "{\"template\":\"minimal\",\"memory_mib\":1024,\"timeout\":1800}") &&

@@ -215,6 +215,13 @@ async function main() {
     }, 15000), 'the activity shows the API batch, the upload and the command');
     await shot('5-activity');
 
+    // The network tab says what this cubicled gives (it runs with --no-network here).
+    await page.click('#tab-network');
+    check(await until('network', async () => (await page.textContent('#network-facts')).includes('no network card'), 10000),
+      'the network tab says the sandbox has no network card');
+    check(!(await page.isVisible('#network-apply')) && !(await page.isVisible('#port-open')),
+      'without a network card the tab offers no rules and no ports');
+
     // Resize from the page: the API's display follows.
     await page.fill('#resize-width', '800');
     await page.fill('#resize-height', '600');

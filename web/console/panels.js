@@ -169,3 +169,54 @@ export function activityPanel(id) {
   poll();
   return { name: 'Activity', node, shown: () => {}, close: () => { stopped = true; clearTimeout(timer); } };
 }
+
+// The sandbox's network: its address, its egress rules (replaced whole on
+// Apply), and a way to open a server the guest runs on one of its ports.
+export function networkPanel(id) {
+  const facts = el('div', { class: 'muted', id: 'network-facts' }, 'loading…');
+  const internet = el('input', { type: 'checkbox', id: 'network-internet' });
+  const allow = el('input', { id: 'network-allow', class: 'mono', placeholder: 'e.g. 203.0.113.0/24, 198.51.100.7' });
+  const deny = el('input', { id: 'network-deny', class: 'mono', placeholder: 'e.g. 0.0.0.0/0' });
+  const apply = el('button', { type: 'submit', class: 'primary', id: 'network-apply' }, 'Apply');
+  const rules = el('form', { class: 'rules' },
+    el('label', {}, internet, ' internet'),
+    el('label', {}, 'allow out', allow),
+    el('label', {}, 'deny out', deny), apply);
+  const port = el('input', { id: 'port-number', type: 'number', min: 1, max: 65535, placeholder: '3000', class: 'size' });
+  const open = el('button', { type: 'submit', id: 'port-open' }, 'Open');
+  const opener = el('form', { class: 'row' }, el('span', {}, 'A server on port'), port, open);
+  const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const show = (n) => {
+    if (!n.enabled) {
+      facts.textContent = 'This sandbox has no network card (cubicled runs with --no-network).';
+      rules.hidden = opener.hidden = true;
+      return;
+    }
+    facts.textContent = `${n.address} · host name ${n.hostname} · the host, other sandboxes and private ranges are always denied`;
+    internet.checked = n.internet;
+    allow.value = n.allow_out.join(', ');
+    deny.value = n.deny_out.join(', ');
+  };
+  const load = async () => {
+    try { show(await getJSON(sandboxPath(id, '/network'))); } catch (e) { failed(e); }
+  };
+  rules.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const body = { internet: internet.checked, allow_out: list(allow.value), deny_out: list(deny.value) };
+      if (!body.internet) delete body.allow_out;
+      const resp = await request('PUT', sandboxPath(id, '/network'), { json: body });
+      show(await resp.json());
+      notice('The new rules apply (open connections they forbid were cut).', 'info');
+    } catch (e) { failed(e); }
+  });
+  opener.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const p = await getJSON(sandboxPath(id, `/ports/${Number(port.value)}`));
+      window.open(`${p.url}?cubicle_token=${encodeURIComponent(p.token)}`, '_blank', 'noopener');
+    } catch (e) { failed(e); }
+  });
+  const node = el('div', { class: 'panel', id: 'panel-network' }, facts, rules, opener);
+  return { name: 'Network', node, shown: load, close: () => {} };
+}

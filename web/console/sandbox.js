@@ -2,7 +2,7 @@
 // controls, and the side panels (commands, files, activity).
 import RFB from '/novnc/core/rfb.js';
 import { duration, el, getJSON, postJSON, query, request, sandboxPath, saveBlob } from './api.js';
-import { activityPanel, commandPanel, filesPanel } from './panels.js';
+import { activityPanel, commandPanel, filesPanel, networkPanel } from './panels.js';
 import { failed, notice } from './ui.js';
 
 const INFO_MS = 2000;
@@ -51,6 +51,9 @@ class Viewer {
     rfb.scaleViewport = this.fit;
     rfb.clipViewport = false;
     rfb.resizeSession = false;
+    // Tight's JPEG at its best (noVNC asks for 6 by default): text and
+    // thin lines come through as the guest drew them.
+    rfb.qualityLevel = 9;
     rfb.focusOnClick = true;
     rfb.addEventListener('connect', () => {
       this.status.textContent = this.viewOnly ? 'watching (view only)' : 'in control: keyboard and mouse go to the sandbox';
@@ -145,7 +148,7 @@ export function showSandbox(main, id) {
   const info = el('span', { class: 'muted', id: 'sandbox-info' });
   const viewer = new Viewer(id, target, status);
   const { bar, width, height } = toolbar(id, viewer, info, () => { location.hash = '#/'; });
-  const panels = [commandPanel(id), filesPanel(id), activityPanel(id)];
+  const panels = [commandPanel(id), filesPanel(id), activityPanel(id), networkPanel(id)];
   const tabs = el('div', { class: 'tabs' });
   const side = el('div', { class: 'side' }, tabs, panels.map((p) => p.node));
   let stopped = false, timer = null, sized = false;

@@ -65,10 +65,9 @@ static void get_port(struct api_req *r)
 		api_reply_error(r, 400, "invalid_request", "port: want 1..65535");
 		return;
 	}
-	snprintf(host, sizeof(host), "%lu-%s.%s:%u", n, r->sb->id, r->cfg->ports_domain,
-		 r->cfg->listen_port);
-	snprintf(url, sizeof(url), "http://%s/", host);
 	snprintf(port, sizeof(port), "%lu", n);
+	sandbox_port_host(r->cfg, r->sb, port, host, sizeof(host));
+	snprintf(url, sizeof(url), "http://%s/", host);
 	o = json_object_new_object();
 	json_object_object_add(o, "port", json_object_new_int((int)n));
 	json_object_object_add(o, "host", json_object_new_string(host));

@@ -23,6 +23,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "monitor.h"
+#include "rules.h"
 #include "vmctl.h"
 
 #define STOP_GRACE_MS 5000      /* SIGTERM, then SIGKILL after this */
@@ -796,14 +797,19 @@ static void add_time(struct json_object *o, const char *key, int64_t ms)
 
 static struct json_object *describe_network(struct sandbox *sb);
 
+void sandbox_port_host(const struct api_config *cfg, const struct sandbox *sb, const char *port,
+		       char *buf, size_t len)
+{
+	snprintf(buf, len, "%s-%s.%s:%u", port, sb->id, cfg->ports_domain, cfg->listen_port);
+}
+
 /* How its guest's ports are reached: the host name's pattern and the token. */
 static struct json_object *describe_ports(struct sandboxes *t, struct sandbox *sb)
 {
 	struct json_object *o = json_object_new_object();
-	char host[API_NAME_MAX + 64];
+	char host[API_NAME_MAX + 80];
 
-	snprintf(host, sizeof(host), "{port}-%s.%s:%u", sb->id, t->cfg->ports_domain,
-		 t->cfg->listen_port);
+	sandbox_port_host(t->cfg, sb, "{port}", host, sizeof(host));
 	json_object_object_add(o, "host", json_object_new_string(host));
 	json_object_object_add(o, "token", json_object_new_string(sb->port_token));
 	return o;
@@ -861,7 +867,7 @@ static struct json_object *describe_network(struct sandbox *sb)
 	}
 	o = net_policy_json(&sb->spec.policy);
 	json_object_object_add(o, "enabled", json_object_new_boolean(true));
-	json_object_object_add(o, "address", json_object_new_string(net_guest_addr()));
+	json_object_object_add(o, "address", json_object_new_string(NET_GUEST_ADDR));
 	json_object_object_add(o, "hostname", json_object_new_string(sb->id));
 	return o;
 }

@@ -121,6 +121,14 @@ int sandbox_set_network(struct sandboxes *t, struct sandbox *sb, const struct ne
 /* Its network as the API shows it (new object). */
 struct json_object *sandbox_network_json(struct sandboxes *t, struct sandbox *sb);
 
+/*
+ * The host name (and cubicled's port) that reaches the guest's port of sb
+ * through cubicled: PORT-ID.<ports_domain>:LISTEN, port a number or a
+ * placeholder such as "{port}".
+ */
+void sandbox_port_host(const struct api_config *cfg, const struct sandbox *sb, const char *port,
+		       char *buf, size_t len);
+
 /* The operator's opened ranges, which a policy is checked against. */
 const struct net_open *sandboxes_net_open(struct sandboxes *t);
 

@@ -116,24 +116,18 @@ static void query_free(struct net_dns *d, struct dns_query *q)
 	free(q);
 }
 
-/* Unlinks and frees every query for which drop says so. */
-static void queries_drop(struct net_dns *d, bool (*drop)(const struct dns_query *, const void *),
-			 const void *arg)
+/* Unlinks and frees every query whose deadline has passed. */
+static void queries_expire(struct net_dns *d, int64_t now)
 {
 	for (struct dns_query **p = &d->queries; *p;) {
 		struct dns_query *q = *p;
 
-		if (drop(q, arg)) {
+		if (q->deadline_ms <= now) {
 			*p = q->next;
 			query_free(d, q);
 		} else
 			p = &q->next;
 	}
-}
-
-static bool is_expired(const struct dns_query *q, const void *now)
-{
-	return q->deadline_ms <= *(const int64_t *)now;
 }
 
 /*
@@ -267,7 +261,7 @@ static void *relay(void *arg)
 					break;
 				}
 		}
-		queries_drop(d, is_expired, &now);
+		queries_expire(d, now);
 		while (d->graveyard) {
 			struct dns_client *c = d->graveyard;
 

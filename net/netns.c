@@ -47,11 +47,6 @@ struct net_host {
 /* Docker's chains, where a FORWARD policy of drop would stop our traffic. */
 static const char *const docker_chains[] = { "DOCKER-USER", "FORWARD" };
 
-const char *net_guest_addr(void)
-{
-	return NET_GUEST_ADDR;
-}
-
 void net_sandbox_init(struct net_sandbox *sb)
 {
 	memset(sb, 0, sizeof(*sb));

@@ -72,7 +72,4 @@ void net_sandbox_down(struct net_host *h, struct net_sandbox *sb);
 /* A zeroed sandbox network: slot and fds -1. */
 void net_sandbox_init(struct net_sandbox *sb);
 
-/* "10.0.2.15" etc. for the guest's command line and the API. */
-const char *net_guest_addr(void);
-
 #endif

@@ -64,6 +64,7 @@ host_sources() {
 
 work=$(mktemp -d "$CUBICLE_CACHE/images/build-$template.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM HUP    # so a build stopped midway leaves no half-made root behind
 sources=$work/sources
 host_sources >"$sources"
 [ -s "$sources" ] || { echo "image: no bookworm entries in the host's apt sources" >&2; exit 1; }

@@ -18,10 +18,11 @@
  * GDK at the notice's turn, both from the server's map of that moment), so
  * a key rewritten under events it still holds would type the new
  * character. cubicle-keys pings the focused window first (_NET_WM_PING:
- * answered once the client handled everything before it); a client that
- * does not answer pings (xterm, Xt and Motif programs) gets this rest
- * instead, on top of the two halves, which spare it one remap of lag.
- * Under TCG, xterm drawing CJK lagged by two remaps of fast typing.
+ * answered once the client handled everything before it); one that does
+ * not answer pings (xterm, Xt and Motif programs) is watched until it is
+ * idle, every thread waiting for events with its X connection read. Only a
+ * client that gives neither proof gets this rest, on top of the two halves,
+ * which spare it one remap of lag.
  */
 #define REUSE_MS 300
 #define REMAP_SETTLE_MS 50          /* a guest without LEDs: a timed settle before a remap */
@@ -222,7 +223,8 @@ static int run_helper(struct keys *k, const char **argv)
  * that proves X took every key event sent so far (a guest showing no LEDs
  * gets a timed settle instead): a key about to change meaning may be among
  * them. Then cubicle-keys pings the focused client (or, when it cannot
- * answer, rests what is left of REUSE_MS) before it changes the map. The
+ * answer, sees it idle, or else rests what is left of REUSE_MS) before it
+ * changes the map. The
  * keys rewritten were last typed on before the previous remap, so a client
  * still translating events of that time is spared too (docs/
  * control-protocol.md, "Pace and proof"). 0, or -errno (said in k).

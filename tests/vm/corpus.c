@@ -75,7 +75,7 @@ bool typing_xterm(const char *ctl_path, const char *vsock_path, const char *path
 	char click[128];
 
 	snprintf(sh, sizeof(sh), "rm -f %s; LC_ALL=C.UTF-8 setsid xterm -u8 -fn 6x13 -T reader "
-		 "-geometry 100x20+40+40 -e sh -c 'stty -icanon -echo; head -c %zu > %s' "
+		 "-geometry 100x20+40+40 -e sh -c 'stty -icanon -echo; stdbuf -o0 head -c %zu > %s' "
 		 "</dev/null >/dev/null 2>&1 & "
 		 "for i in 1 2 3 4 5; do id=$(timeout 30 xdotool search --sync --onlyvisible "
 		 "--name '^reader$' 2>/dev/null | head -n 1); [ -n \"$id\" ] && break; sleep 0.2; "
@@ -87,12 +87,13 @@ bool typing_xterm(const char *ctl_path, const char *vsock_path, const char *path
 	return control_act(ctl_path, click) && guest_exec(vsock_path, "sleep 0.3") != NULL;
 }
 
-/* The guest file path once it holds bytes (up to 60 s), as a string; NULL if never. */
+/* The guest file path once it holds bytes (or what it holds after 45 s), as a string. */
 const char *typing_file(const char *vsock_path, const char *path, size_t bytes)
 {
 	char sh[256];
 
-	snprintf(sh, sizeof(sh), "for i in $(seq 600); do [ \"$(stat -c %%s %s 2>/dev/null)\" "
+	/* Short of the exec's 60 s, so what did come is shown. */
+	snprintf(sh, sizeof(sh), "for i in $(seq 450); do [ \"$(stat -c %%s %s 2>/dev/null || echo 0)\" "
 		 "-ge %zu ] && break; sleep 0.1; done; cat %s", path, bytes, path);
 	return guest_exec(vsock_path, sh);
 }

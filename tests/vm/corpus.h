@@ -28,7 +28,7 @@ bool typing_layout(const char *ctl_path, const char *layout);
  */
 bool typing_xterm(const char *ctl_path, const char *vsock_path, const char *path, size_t bytes);
 
-/* The guest file path once it holds bytes (up to 60 s), as a string; NULL if never. */
+/* The guest file path once it holds bytes (or what it holds after 45 s), as a string. */
 const char *typing_file(const char *vsock_path, const char *path, size_t bytes);
 
 #endif

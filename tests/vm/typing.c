@@ -40,6 +40,19 @@ static const char *guest(const char *cmd)
 	return guest_exec(vsock_path, cmd);
 }
 
+/* As guest(), for a command that waits for a program's window (activate()). */
+static const char *guest_window(const char *cmd)
+{
+	int status;
+	const char *out = guest_run(vsock_path, NULL, cmd, 150000, &status);
+
+	if (status != 0) {
+		fprintf(stderr, "guest command failed (status %d): %s\n%s\n", status, cmd, out);
+		return NULL;
+	}
+	return out;
+}
+
 /* Says where got and want part, for the log; whether they are equal. */
 static bool same(const char *what, const char *got, const char *want)
 {
@@ -171,7 +184,8 @@ static const char *copied(void)
 }
 
 /*
- * Shell that waits (up to about 2 minutes) for a visible window named
+ * Shell that waits (up to about 2 minutes: Firefox under TCG takes one or
+ * more to show its first window) for a visible window named
  * name (a regex), activates it and prints the active window's name;
  * searching again when a window goes while xdotool looks at it (BadWindow).
  */
@@ -200,7 +214,7 @@ void check_typing_mousepad(void)
 		snprintf(sh, sizeof(sh), "pkill -x mousepad; sleep 0.5; rm -f /tmp/%s; setsid "
 			 "mousepad /tmp/%s </dev/null >/dev/null 2>&1 & %s", name, name,
 			 activate(wait, sizeof(wait), name));
-		out = guest(sh);
+		out = guest_window(sh);
 		CHECK(out && strstr(out, "Mousepad"));
 		CHECK(control_type(ctl_path, all));
 		snprintf(what, sizeof(what), "mousepad %s", on[i]);
@@ -233,7 +247,7 @@ void check_typing_firefox(void)
 	snprintf(sh, sizeof(sh), "printf '%%s' '%s' > /tmp/field.html && setsid firefox-esr "
 		 "--new-instance --profile $(mktemp -d) file:///tmp/field.html </dev/null "
 		 ">/dev/null 2>&1 & %s", page, activate(wait, sizeof(wait), "typing field"));
-	out = guest(sh);
+	out = guest_window(sh);
 	CHECK(out && strstr(out, "typing field"));
 	CHECK(control_type(ctl_path, all));
 	CHECK(same("firefox fr", copied(), all));

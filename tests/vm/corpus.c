@@ -74,12 +74,14 @@ bool typing_xterm(const char *ctl_path, const char *vsock_path, const char *path
 	struct rect r;
 	char click[128];
 
-	snprintf(sh, sizeof(sh), "rm -f %s; LC_ALL=C.UTF-8 setsid xterm -u8 -fn 6x13 -T reader "
+	/* Readers left from before (one given too few bytes) go first: one reader at a time. */
+	snprintf(sh, sizeof(sh), "pkill -f '^xterm .*-T reader '; rm -f %s; "
+		 "LC_ALL=C.UTF-8 setsid xterm -u8 -fn 6x13 -T reader "
 		 "-geometry 100x20+40+40 -e sh -c 'stty -icanon -echo; stdbuf -o0 head -c %zu > %s' "
 		 "</dev/null >/dev/null 2>&1 & "
-		 "for i in 1 2 3 4 5; do id=$(timeout 30 xdotool search --sync --onlyvisible "
-		 "--name '^reader$' 2>/dev/null | head -n 1); [ -n \"$id\" ] && break; sleep 0.2; "
-		 "done; xwininfo -id \"$id\"", path, bytes, path);
+		 "id=; end=$((SECONDS + 45)); while [ -z \"$id\" ] && [ $SECONDS -lt $end ]; do "
+		 "id=$(timeout 10 xdotool search --sync --onlyvisible --name '^reader$' 2>/dev/null "
+		 "| head -n 1); done; xwininfo -id \"$id\"", path, bytes, path);
 	if (!xwininfo_rect(guest_exec(vsock_path, sh), &r))
 		return false;
 	snprintf(click, sizeof(click), "[{\"type\":\"click\",\"x\":%d,\"y\":%d}]", r.x + r.w / 2,
@@ -92,9 +94,10 @@ const char *typing_file(const char *vsock_path, const char *path, size_t bytes)
 {
 	char sh[256];
 
-	/* Short of the exec's 60 s, so what did come is shown. */
-	snprintf(sh, sizeof(sh), "for i in $(seq 450); do [ \"$(stat -c %%s %s 2>/dev/null || echo 0)\" "
-		 "-ge %zu ] && break; sleep 0.1; done; cat %s", path, bytes, path);
+	/* 45 s by the clock, short of the exec's 60 s, so what did come is shown. */
+	snprintf(sh, sizeof(sh), "end=$((SECONDS + 45)); while [ $SECONDS -lt $end ]; do "
+		 "[ \"$(stat -c %%s %s 2>/dev/null || echo 0)\" -ge %zu ] && break; sleep 0.1; done; "
+		 "cat %s", path, bytes, path);
 	return guest_exec(vsock_path, sh);
 }
 

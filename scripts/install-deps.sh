@@ -11,9 +11,9 @@ PKGS=(
 	build-essential cmake pkg-config git
 	# libraries
 	libvncserver-dev libpng-dev libturbojpeg0-dev libxkbcommon-dev
-	libjson-c-dev libseccomp-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
-	# sandboxes' networks: nftables rules and netlink (net/), ip for people
-	libnftables-dev libnl-route-3-dev iproute2
+	libjson-c-dev liblz4-dev libseccomp-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
+	# sandboxes' networks: nftables rules and netlink (net/), ip and nft for people and tests
+	libnftables-dev libnl-route-3-dev iproute2 nftables
 	# the network tests' lab: DNS for *.test (tests/net/netlab.sh)
 	dnsmasq-base
 	# the guest's key-mapping helper (guest-desktop/keys), linked as the guest links it

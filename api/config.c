@@ -40,6 +40,8 @@ void api_config_defaults(struct api_config *c, const char *self_exe)
 	c->max_upload = 8ull << 30;
 	c->network = true;
 	strcpy(c->ports_domain, "localhost");
+	/* What Google's reference loop for Gemini opens on "search". */
+	strcpy(c->search_url, "https://www.google.com/");
 	c->net_pool = (struct net_cidr){ 10u << 24 | 231u << 16, 16 };
 }
 
@@ -189,6 +191,7 @@ static int load_key(struct api_config *c, const char *key, struct json_object *v
 		{ "qemu", offsetof(struct api_config, qemu), PATH_MAX },
 		{ "web_dir", offsetof(struct api_config, web_dir), PATH_MAX },
 		{ "ports_domain", offsetof(struct api_config, ports_domain), API_NAME_MAX },
+		{ "search_url", offsetof(struct api_config, search_url), API_URL_MAX },
 	};
 	char buf[API_NAME_MAX];
 	uint64_t n = 0;

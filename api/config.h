@@ -16,6 +16,7 @@
 #include "policy.h"
 
 #define API_NAME_MAX 64
+#define API_URL_MAX 512
 
 struct api_config {
 	char listen_host[API_NAME_MAX];  /* numeric IPv4 address */
@@ -28,6 +29,7 @@ struct api_config {
 	char vnc_host[API_NAME_MAX];     /* where sandboxes' VNC servers listen */
 	char web_dir[PATH_MAX];          /* the web console: console/ and novnc/ */
 	char ports_domain[API_NAME_MAX]; /* guest ports at PORT-ID.<this>: "localhost" */
+	char search_url[API_URL_MAX];    /* Gemini's search: the page the browser opens */
 
 	/* Defaults for a new sandbox. */
 	char template_name[API_NAME_MAX];
@@ -60,7 +62,8 @@ void api_config_defaults(struct api_config *c, const char *self_exe);
  * names above (listen, vnc_host, template, resolution "WxH", vcpus,
  * memory_mib, timeout_s, keyboard_layout, max_sandboxes, max_vcpus,
  * max_memory_mib, max_timeout_s, boot_timeout_s, max_body, max_upload, vmm,
- * guest_dir, qemu, web_dir, ports_domain, and network: an object of enabled, pool, open
+ * guest_dir, qemu, web_dir, ports_domain, search_url, and network: an object of enabled,
+ * pool, open
  * and dns). 0, or -errno with a one-line reason in err naming the
  * key (an unknown key is an error).
  */

@@ -51,7 +51,9 @@ extern const struct api_routes api_lifecycle_routes;   /* lifecycle.c: health, s
 extern const struct api_routes api_screen_routes;      /* screen.c: screen and hands */
 extern const struct api_routes api_command_routes;     /* commands.c: commands, processes */
 extern const struct api_routes api_file_routes;        /* files.c */
-extern const struct api_routes api_computer_routes;    /* computer.c: the models' tools */
+extern const struct api_routes api_anthropic_routes;   /* anthropic.c: Claude's computer use */
+extern const struct api_routes api_openai_routes;      /* openai.c: OpenAI's computer tool */
+extern const struct api_routes api_gemini_routes;      /* gemini.c: Gemini's computer use */
 extern const struct api_routes api_live_routes;        /* vncproxy.c: the live view */
 extern const struct api_routes api_network_routes;     /* network.c: rules, address, ports */
 

@@ -1,6 +1,6 @@
 /*
  * The screen as JSON, for the handlers that answer a screenshot inside a
- * JSON answer (api/screen.c's actions, api/computer.c's models' tools).
+ * JSON answer (api/screen.c's actions, the models' routes: api/model.h).
  */
 #ifndef CUBICLE_API_SCREEN_H
 #define CUBICLE_API_SCREEN_H

@@ -77,6 +77,7 @@ static int refused(struct json_object *answer, struct vmctl_error *err)
 		 json_object_object_get_ex(answer, "message", &v) &&
 		 json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "");
 	err->done = json_object_object_get_ex(answer, "done", &v) ? json_object_get_int(v) : -1;
+	err->refused = json_object_object_get_ex(answer, "refused", &v) ? json_object_get_int(v) : -1;
 	return -EREMOTEIO;
 }
 
@@ -159,7 +160,7 @@ static void add_space(struct json_object *req, const struct vmctl_space *s)
 		screen = json_object_new_object();
 		json_object_object_add(screen, "width", json_object_new_int64(s->width));
 		json_object_object_add(screen, "height", json_object_new_int64(s->height));
-		json_object_object_add(req, "screen", screen);
+		json_object_object_add(req, s->grid ? "grid" : "screen", screen);
 	}
 }
 
@@ -185,6 +186,13 @@ static void add_shot(struct json_object *o, const struct vmctl_shot *how)
 		json_object_object_add(o, "scale", json_object_new_double(how->scale));
 	if (how->width)
 		json_object_object_add(o, "width", json_object_new_int64(how->width));
+	if (how->fit_width) {
+		struct json_object *fit = json_object_new_array();
+
+		json_object_array_add(fit, json_object_new_int64(how->fit_width));
+		json_object_array_add(fit, json_object_new_int64(how->fit_height));
+		json_object_object_add(o, "fit", fit);
+	}
 	if (how->region.w || how->region.h)
 		json_object_object_add(o, "region", four(how->region.x, how->region.y,
 							 how->region.w, how->region.h));
@@ -221,7 +229,7 @@ int vmctl_screenshot(const char *path, const struct vmctl_space *screen,
 	*img = (struct vmctl_image){ 0 };
 	add_shot(req, how ? how : &defaults);
 	if (screen)
-		add_space(req, &(struct vmctl_space){ 0, screen->width, screen->height });
+		add_space(req, &(struct vmctl_space){ 0, screen->width, screen->height, screen->grid });
 	ret = call(path, req, &ans, &img->data, &img->len, err, timeout_ms);
 	if (ret)
 		return ret;

@@ -26,17 +26,21 @@ struct vmctl_error {
 	char code[32];          /* an errno name: "EINVAL", "ENODEV", "EBUSY", ... */
 	char message[512];
 	int done;               /* a batch: how many of its actions were done; -1 if not said */
+	int refused;            /* a batch: the action refused before any ran; -1 if not said */
 };
 
 /*
  * The coordinate space of a request's points (docs/control-protocol.md,
  * "Coordinates"): the screen's own pixels (zeroed), those of a screenshot
  * of the screen at `scale`, or those of a screen declared width x height
- * (the models' tools). The monitor maps them; cubicled never does.
+ * (the models' tools), or cells of a width x height grid laid over the
+ * screen whatever its aspect (grid: Gemini's 1000x1000). The monitor maps
+ * them; cubicled never does.
  */
 struct vmctl_space {
 	double scale;               /* 0.01..10; 0: not given */
 	uint32_t width, height;     /* a declared screen; 0: not given */
+	bool grid;                  /* with width and height: a grid, not a screen */
 };
 
 enum vmctl_format {
@@ -60,6 +64,8 @@ struct vmctl_shot {
 	unsigned int quality;       /* JPEG 1..100; 0: the monitor's default */
 	double scale;               /* downscaled by this, (0, 1]; 0: not; not with width */
 	unsigned int width;         /* or downscaled to this width (its aspect kept); 0: not */
+	unsigned int fit_width;     /* or downscaled to fit inside fit_width x fit_height */
+	unsigned int fit_height;
 	struct vmctl_rect region;   /* a part of the screen; w and h 0: all of it */
 	struct vmctl_box box;       /* or a box in the request's space, at full size (zoom) */
 	bool cursor;                /* the pointer drawn into the image */

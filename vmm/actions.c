@@ -19,12 +19,13 @@
 #define MAX_DELAY_MS 1000
 
 enum act_type { ACT_MOVE, ACT_CLICK, ACT_DOWN, ACT_UP, ACT_DRAG, ACT_SCROLL, ACT_TYPE,
-		ACT_KEY, ACT_HOLD, ACT_WAIT, ACT_CURSOR };
+		ACT_KEY, ACT_HOLD, ACT_WAIT, ACT_CURSOR, ACT_KEY_DOWN, ACT_KEY_UP };
 
 static const char *const type_names[] = {
 	[ACT_MOVE] = "move", [ACT_CLICK] = "click", [ACT_DOWN] = "down", [ACT_UP] = "up",
 	[ACT_DRAG] = "drag", [ACT_SCROLL] = "scroll", [ACT_TYPE] = "type", [ACT_KEY] = "key",
 	[ACT_HOLD] = "hold", [ACT_WAIT] = "wait", [ACT_CURSOR] = "cursor",
+	[ACT_KEY_DOWN] = "key_down", [ACT_KEY_UP] = "key_up",
 };
 
 struct action {
@@ -297,11 +298,11 @@ static int parse_one(struct parse *p, struct json_object *o, struct action *a, c
 	    !json_object_is_type(v, json_type_string))
 		return errf(p->err, p->errlen, "want an object with a \"type\"");
 	t = json_object_get_string(v);
-	for (i = 0; i <= ACT_CURSOR && strcmp(t, type_names[i]); i++)
+	for (i = 0; i <= ACT_KEY_UP && strcmp(t, type_names[i]); i++)
 		;
-	if (i > ACT_CURSOR)
+	if (i > ACT_KEY_UP)
 		return errf(p->err, p->errlen, "unknown type '%s' (move, click, down, up, drag, scroll, "
-			    "type, key, hold, wait, cursor)", t);
+			    "type, key, hold, key_down, key_up, wait, cursor)", t);
 	a->type = i;
 	switch (a->type) {
 	case ACT_MOVE:
@@ -331,12 +332,16 @@ static int parse_one(struct parse *p, struct json_object *o, struct action *a, c
 		return get_uint(p, o, "delay_ms", 0, 0, MAX_DELAY_MS, &a->ms);
 	case ACT_KEY:
 	case ACT_HOLD:
+	case ACT_KEY_DOWN:
+	case ACT_KEY_UP:
 		if (!json_object_object_get_ex(o, "keys", &v))
 			return errf(p->err, p->errlen, "want \"keys\": \"ctrl+c\" or [\"ctrl\", \"c\"]");
 		if (get_combo(p, v, "keys", &a->keys) < 0)
 			return -EINVAL;
 		if (a->type == ACT_KEY)
 			return get_uint(p, o, "repeat", 1, 1, MAX_REPEAT, &a->count);
+		if (a->type != ACT_HOLD)
+			return 0;
 		return get_uint(p, o, "duration_ms", 500, 0, MAX_WAIT_MS, &a->ms);
 	case ACT_WAIT:
 		return get_uint(p, o, "ms", 0, 0, MAX_WAIT_MS, &a->ms);
@@ -360,13 +365,14 @@ void action_batch_free(struct action_batch *b)
 }
 
 struct action_batch *actions_parse(struct json_object *list, const struct space *space,
-				   struct hands *h, const char *agent_vsock, char *err,
-				   size_t errlen)
+				   struct hands *h, const char *agent_vsock, int *refused,
+				   char *err, size_t errlen)
 {
 	struct action_batch *b;
 	struct parse p = { .h = h, .vsock = agent_vsock, .err = err, .errlen = errlen };
 	size_t n;
 
+	*refused = -1;
 	if (!json_object_is_type(list, json_type_array) ||
 	    (n = json_object_array_length(list)) == 0 || n > MAX_ACTIONS) {
 		errf(err, errlen, "want \"actions\": a list of 1..%d actions", MAX_ACTIONS);
@@ -396,6 +402,7 @@ struct action_batch *actions_parse(struct json_object *list, const struct space 
 
 			snprintf(err, errlen, "action %zu%s%.32s%s: %s", i, named ? " (" : "",
 				 named ? json_object_get_string(t) : "", named ? ")" : "", why);
+			*refused = (int)i;
 			action_batch_free(b);
 			return NULL;
 		}
@@ -476,6 +483,11 @@ static int run_one(struct run *r, const struct action *a, struct json_object *re
 		if (keys_press_combo(&r->k, &a->keys) < 0)
 			return -EIO;
 		pause_ms(a->ms);
+		return keys_release_combo(&r->k, &a->keys);
+	case ACT_KEY_DOWN:
+		/* Held across batches, as a button is, until key_up or a failure. */
+		return keys_press_combo(&r->k, &a->keys);
+	case ACT_KEY_UP:
 		return keys_release_combo(&r->k, &a->keys);
 	case ACT_WAIT:
 		pause_ms(a->ms);

@@ -21,12 +21,13 @@ struct action_batch;
  * Parses list (an array of action objects) whose points are in space (the
  * screenshot the client read them on, space.h); cursor answers come back
  * in it too. NULL with a one-line reason in err, naming the action, if
- * anything is wrong. agent_vsock may be NULL (then text the layout cannot
- * type is refused).
+ * anything is wrong, and the refused action's index in *refused (-1: the
+ * list itself). agent_vsock may be NULL (then text the layout cannot type
+ * is refused).
  */
 struct action_batch *actions_parse(struct json_object *list, const struct space *space,
-				   struct hands *h, const char *agent_vsock, char *err,
-				   size_t errlen);
+				   struct hands *h, const char *agent_vsock, int *refused,
+				   char *err, size_t errlen);
 void action_batch_free(struct action_batch *b);   /* accepts NULL */
 
 /*

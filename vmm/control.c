@@ -630,6 +630,7 @@ static void start_actions(struct cconn *cc, struct json_object *req)
 	struct act_job *j;
 	struct space s;
 	char err[512];
+	int refused = -1;
 	uint32_t w, h;
 
 	if (!ctl->hands) {
@@ -644,10 +645,17 @@ static void start_actions(struct cconn *cc, struct json_object *req)
 	}
 	json_object_object_get_ex(req, "actions", &list);
 	if (space_parse(req, w, h, true, &s, err, sizeof(err)) < 0 ||
-	    !(j->batch = actions_parse(list, &s, ctl->hands, ctl->agent_vsock, err, sizeof(err))) ||
+	    !(j->batch = actions_parse(list, &s, ctl->hands, ctl->agent_vsock, &refused, err,
+				       sizeof(err))) ||
 	    batch_shot(req, &s, j, err, sizeof(err)) < 0) {
+		struct json_object *o = error_answer_plain("EINVAL", err);
+
+		/* Which action was refused, so a client can run the ones before it. */
+		if (refused >= 0)
+			json_object_object_add(o, "refused", json_object_new_int(refused));
 		act_job_free(j);
-		send_error(cc->fd, "EINVAL", "%s", err);
+		send_line(cc->fd, o, false);
+		json_object_put(o);
 		return;
 	}
 	if (!queue_job(cc, j))

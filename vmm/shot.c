@@ -92,6 +92,40 @@ static int parse_area(struct json_object *o, const struct space *s, struct img_o
 	return 0;
 }
 
+/*
+ * "fit": [w, h], the largest image of the region's aspect within w x h, as
+ * a width (the encoder's height for it, rounded, stays within h); never
+ * upscaled. Not with a width or a scale.
+ */
+static int parse_fit(struct json_object *v, const struct space *s, struct img_opts *img,
+		     char *err, size_t errlen)
+{
+	uint64_t aw = img->region.w ? img->region.w : s->rw;
+	uint64_t ah = img->region.h ? img->region.h : s->rh;
+	int64_t f[2];
+	uint64_t w;
+
+	for (int i = 0; i < 2; i++) {
+		struct json_object *e = json_object_is_type(v, json_type_array) &&
+					json_object_array_length(v) == 2 ?
+					json_object_array_get_idx(v, (size_t)i) : NULL;
+
+		if (!json_object_is_type(e, json_type_int) || (f[i] = json_object_get_int64(e)) < 1 ||
+		    f[i] > FB_MAX_DIM)
+			return errf(err, errlen, "fit: want [width, height], whole numbers 1..%d",
+				    FB_MAX_DIM);
+	}
+	if (img->width || img->scale != 0)
+		return errf(err, errlen, "give one of width, scale and fit, not more");
+	if (!aw || !ah || (aw <= (uint64_t)f[0] && ah <= (uint64_t)f[1]))
+		return 0;
+	w = aw * (uint64_t)f[1] / ah < (uint64_t)f[0] ? aw * (uint64_t)f[1] / ah : (uint64_t)f[0];
+	while (w > 1 && (ah * w + aw / 2) / aw > (uint64_t)f[1])
+		w--;
+	img->width = (uint32_t)(w ? w : 1);
+	return 0;
+}
+
 static int parse_size(struct json_object *o, const struct space *s, struct img_opts *img,
 		      char *err, size_t errlen)
 {
@@ -113,6 +147,8 @@ static int parse_size(struct json_object *o, const struct space *s, struct img_o
 	if (img->width && img->width > area_w)
 		return errf(err, errlen, "width %u is larger than the region (%u): only downscaling",
 			    img->width, area_w);
+	if (json_object_object_get_ex(o, "fit", &v))
+		return parse_fit(v, s, img, err, errlen);
 	return 0;
 }
 

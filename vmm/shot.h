@@ -1,6 +1,6 @@
 /*
  * The one authority for screenshot options: a request's format, quality,
- * scale or width, region (screen pixels), box (corners in the request's
+ * scale, width or fit, region (screen pixels), box (corners in the request's
  * coordinate space, space.h) and cursor, read and checked here whether
  * they come in a screenshot request or in an actions request that answers
  * with one. cubicled passes them through; only the monitor knows the

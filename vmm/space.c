@@ -28,13 +28,17 @@ static bool dim_field(struct json_object *o, const char *key, int64_t lo, int64_
 	return true;
 }
 
-static int parse_screen(struct json_object *v, struct space *s, char *err, size_t errlen)
+static int parse_screen(struct json_object *v, bool grid, struct space *s, char *err,
+			size_t errlen)
 {
 	if (!json_object_is_type(v, json_type_object) ||
 	    !dim_field(v, "width", SPACE_MIN_DIM, FB_MAX_DIM, &s->cw) ||
 	    !dim_field(v, "height", SPACE_MIN_DIM, FB_MAX_DIM, &s->ch))
-		return errf(err, errlen, "a declared screen size wants a width and a height, each "
-			    "%d..%d", SPACE_MIN_DIM, FB_MAX_DIM);
+		return errf(err, errlen, "a declared %s wants a width and a height, each %d..%d",
+			    grid ? "grid" : "screen size", SPACE_MIN_DIM, FB_MAX_DIM);
+	/* A grid names points, never an image, so it may stretch the screen (Gemini's 1000x1000). */
+	if (grid)
+		return 0;
 	/* Screenshots keep the screen's aspect: a declared size must too (to a pixel). */
 	if (llabs((long long)s->cw * s->rh - (long long)s->ch * s->rw) > (long long)s->rw)
 		return errf(err, errlen, "a declared screen of %ux%u does not keep the screen's "
@@ -45,17 +49,18 @@ static int parse_screen(struct json_object *v, struct space *s, char *err, size_
 int space_parse(struct json_object *req, uint32_t width, uint32_t height, bool with_scale,
 		struct space *s, char *err, size_t errlen)
 {
-	struct json_object *scale, *screen;
+	struct json_object *scale, *screen, *grid;
 	bool has_scale = with_scale && json_object_object_get_ex(req, "scale", &scale);
 	bool has_screen = json_object_object_get_ex(req, "screen", &screen);
+	bool has_grid = json_object_object_get_ex(req, "grid", &grid);
 	double f;
 
 	*s = space_screen(width, height);
-	if (has_scale && has_screen)
-		return errf(err, errlen, "give either \"scale\" or \"screen\", not both");
-	if (has_screen) {
+	if (has_scale + has_screen + has_grid > 1)
+		return errf(err, errlen, "give one of \"scale\", \"screen\" and \"grid\", not more");
+	if (has_screen || has_grid) {
 		s->identity = false;
-		return parse_screen(screen, s, err, errlen);
+		return parse_screen(has_grid ? grid : screen, has_grid, s, err, errlen);
 	}
 	if (!has_scale)
 		return 0;

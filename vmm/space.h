@@ -3,7 +3,8 @@
  * the screen. A client works in the pixels of a screenshot it was given —
  * of the screen itself, of it scaled (`"scale"`, as /actions takes it), or
  * of a size it was told the screen has (`"screen": {"width", "height"}`, as
- * the models' tools declare it). Screenshot pixel d of an s-pixel-wide
+ * the models' tools declare it), or a grid laid over the screen whatever its
+ * aspect (`"grid"`, Gemini's 1000x1000). Screenshot pixel d of an s-pixel-wide
  * image covers the screen's [d*w/s, (d+1)*w/s); the point goes to the
  * screen pixel under the middle of that share, which lies inside it, and a
  * screen pixel reads back as the screenshot pixel whose share holds its
@@ -39,8 +40,9 @@ struct space space_screen(uint32_t width, uint32_t height);
  * a screenshot of lround(width * scale) pixels across; read only
  * with_scale, since a screenshot's "scale" is its output's), "screen"
  * ({"width", "height"}, SPACE_MIN_DIM..FB_MAX_DIM, keeping the screen's
- * aspect to a pixel), or neither. 0, or -EINVAL with a one-line reason in
- * err.
+ * aspect to a pixel), "grid" (the same fields, any aspect: cells of a grid
+ * over the screen, for points only), or none. 0, or -EINVAL with a
+ * one-line reason in err.
  */
 int space_parse(struct json_object *req, uint32_t width, uint32_t height, bool with_scale,
 		struct space *s, char *err, size_t errlen);

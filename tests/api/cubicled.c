@@ -1,7 +1,9 @@
 #include "cubicled.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,4 +96,23 @@ int cubicled_wait(struct cubicled *d, int timeout_s)
 		usleep(100000);
 	}
 	return -1;
+}
+
+void cubicled_finish(struct cubicled *d, const char *data_dir, bool failed)
+{
+	char cmd[256];
+
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		if (cubicled_wait(d, 60) < 0)
+			kill(d->pid, SIGKILL);
+	}
+	if (failed) {
+		snprintf(cmd, sizeof(cmd), "echo 'cubicled said:'; tail -n 60 %s.log >&2", data_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "no log\n");
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s.log", data_dir, data_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", data_dir);
 }

@@ -36,4 +36,11 @@ int cubicled_monitor_pid(const char *data_dir, const char *id);
 /* Waits up to timeout_s for it to exit: its status (128 + signal), or -1. */
 int cubicled_wait(struct cubicled *d, int timeout_s);
 
+/*
+ * The end of a suite: stops cubicled (SIGTERM, then SIGKILL after 60 s) if
+ * it runs, shows its log (data_dir.log) on stderr when failed, and removes
+ * data_dir and the log.
+ */
+void cubicled_finish(struct cubicled *d, const char *data_dir, bool failed);
+
 #endif

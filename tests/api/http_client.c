@@ -138,3 +138,31 @@ const char *tc_str(struct json_object *o, const char *key)
 	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
 }
 
+/* A base64 PNG's size from its IHDR. */
+bool tc_png_b64_size(const char *b64, unsigned int *w, unsigned int *h)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t b[24];
+
+	if (!b64 || strlen(b64) < 32)
+		return false;
+	for (int i = 0; i < 8; i++) {
+		uint32_t v = 0;
+
+		for (int j = 0; j < 4; j++) {
+			const char *p = strchr(tab, b64[4 * i + j]);
+
+			if (!p || !*p)
+				return false;
+			v = v << 6 | (uint32_t)(p - tab);
+		}
+		b[3 * i] = (uint8_t)(v >> 16);
+		b[3 * i + 1] = (uint8_t)(v >> 8);
+		b[3 * i + 2] = (uint8_t)v;
+	}
+	if (memcmp(b, "\x89PNG\r\n\x1a\n", 8) || memcmp(b + 12, "IHDR", 4))
+		return false;
+	*w = (unsigned int)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
+	*h = (unsigned int)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
+	return true;
+}

@@ -44,6 +44,9 @@ struct json_object *tc_expect(const char *method, const char *path, const char *
 bool tc_refused(const char *method, const char *path, const char *body, long want,
 		const char *want_code);
 
+/* A base64 PNG's size, read from its IHDR; false if it is not one. */
+bool tc_png_b64_size(const char *b64, unsigned int *w, unsigned int *h);
+
 /* A string member of o, or "". */
 const char *tc_str(struct json_object *o, const char *key);
 

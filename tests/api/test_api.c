@@ -176,33 +176,6 @@ static bool cursor_is(int x, int y)
 }
 
 /* The size of a PNG given in base64 (its IHDR, from the first 32 characters). */
-static bool png_b64_size(const char *b64, unsigned int *w, unsigned int *h)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	uint8_t b[24];
-
-	if (strlen(b64) < 32)
-		return false;
-	for (int i = 0; i < 8; i++) {
-		uint32_t v = 0;
-
-		for (int j = 0; j < 4; j++) {
-			const char *p = strchr(tab, b64[4 * i + j]);
-
-			if (!p || !*p)
-				return false;
-			v = v << 6 | (uint32_t)(p - tab);
-		}
-		b[3 * i] = (uint8_t)(v >> 16);
-		b[3 * i + 1] = (uint8_t)(v >> 8);
-		b[3 * i + 2] = (uint8_t)v;
-	}
-	if (memcmp(b, "\x89PNG\r\n\x1a\n", 8) || memcmp(b + 12, "IHDR", 4))
-		return false;
-	*w = (unsigned int)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
-	*h = (unsigned int)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
-	return true;
-}
 
 /*
  * The websocket through cubicled wants a ticket from stream: a made-up one
@@ -444,7 +417,7 @@ static bool zoom_size(const char *path, const char *region, unsigned int w, unsi
 
 	snprintf(body, sizeof(body), "{\"action\":\"zoom\",\"region\":%s}", region);
 	o = tc_expect("POST", path, body, 200);
-	ok = o && png_b64_size(tc_str(json_object_object_get(json_object_array_get_idx(
+	ok = o && tc_png_b64_size(tc_str(json_object_object_get(json_object_array_get_idx(
 		json_object_object_get(o, "content"), 0), "source"), "data"), &gw, &gh);
 	json_object_put(o);
 	if (ok && (gw != w || gh != h))
@@ -497,7 +470,7 @@ static void check_screen_and_hands(void)
 	snprintf(path, sizeof(path), "/sandboxes/%s/computer/anthropic?display_width=1024&"
 		 "display_height=640", first);
 	o = tc_expect("POST", path, "{\"action\":\"left_click\",\"coordinate\":[160,48]}", 200);
-	CHECK(o && png_b64_size(tc_str(json_object_object_get(json_object_array_get_idx(
+	CHECK(o && tc_png_b64_size(tc_str(json_object_object_get(json_object_array_get_idx(
 		json_object_object_get(o, "content"), 0), "source"), "data"), &w, &h) &&
 	      w == 1024 && h == 640);
 	json_object_put(o);
@@ -525,7 +498,7 @@ static void check_screen_and_hands(void)
 		   "{\"type\":\"keypress\",\"keys\":[\"ENTER\"]}]}", 200);
 	CHECK(o && strcmp(tc_str(o, "type"), "computer_screenshot") == 0 &&
 	      strncmp(tc_str(o, "image_url"), "data:image/png;base64,", 22) == 0 &&
-	      png_b64_size(tc_str(o, "image_url") + 22, &w, &h) && w == 1280 && h == 800);
+	      tc_png_b64_size(tc_str(o, "image_url") + 22, &w, &h) && w == 1280 && h == 800);
 	json_object_put(o);
 	CHECK(tc_refused("POST", path, "{\"type\":\"click\",\"x\":10,\"y\":10,\"button\":\"nose\"}",
 		      400, "invalid_request"));
@@ -885,23 +858,7 @@ int main(int argc, char **argv)
 	RUN(check_many_and_timeout);
 	RUN(check_restart_and_stop);
 out:
-	if (service.pid > 0) {
-		kill(service.pid, SIGTERM);
-		if (cubicled_wait(&service, 60) < 0)
-			kill(service.pid, SIGKILL);
-	}
+	cubicled_finish(&service, data_dir, check_failed);
 	curl_global_cleanup();
-	{
-		char cmd[256];
-
-		if (check_failed) {
-			snprintf(cmd, sizeof(cmd), "echo 'cubicled said:'; cat %s.log >&2", data_dir);
-			if (system(cmd) != 0)
-				fprintf(stderr, "no log\n");
-		}
-		snprintf(cmd, sizeof(cmd), "rm -rf %s %s.log", data_dir, data_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", data_dir);
-	}
 	return check_done();
 }

@@ -4,7 +4,8 @@
  * declared 1024x640 screen, corner, edge and inner points land on the
  * screen pixel under the middle of their screenshot pixel's share, which
  * lies inside that share, and read back as the point sent. A scale and a
- * declared size that give the same screenshot give the same pixels.
+ * declared size that give the same screenshot give the same pixels. A
+ * 1000x1000 grid (Gemini's) stretches over the screen by the same rule.
  */
 #include <json-c/json.h>
 #include <stdint.h>
@@ -111,6 +112,20 @@ static void test_declared(void)
 	}
 }
 
+static void test_grid(void)
+{
+	bool ok;
+	struct space g = parse("{\"grid\":{\"width\":1000,\"height\":1000}}", &ok);
+	uint32_t x, y;
+
+	CHECK(ok && g.cw == 1000 && g.ch == 1000 && !g.identity);
+	check_points(&g);
+	/* Cell 500 of 1000 covers [640, 641.28) across and [400, 400.8) down. */
+	CHECK(space_to_screen(&g, 500, 500, &x, &y) && x == 640 && y == 400);
+	CHECK(space_to_screen(&g, 999, 999, &x, &y) && x == 1279 && y == 799);
+	CHECK(!space_to_screen(&g, 1000, 0, &x, &y));
+}
+
 static void test_refusals(void)
 {
 	static const char *const bad[] = {
@@ -118,6 +133,9 @@ static void test_refusals(void)
 		"{\"screen\":{\"width\":1024}}", "{\"screen\":{\"width\":15,\"height\":10}}",
 		"{\"screen\":{\"width\":1024,\"height\":700}}", "{\"screen\":[1024,640]}",
 		"{\"screen\":{\"width\":1024.5,\"height\":640}}",
+		"{\"grid\":{\"width\":1000}}", "{\"grid\":{\"width\":1000,\"height\":1000},"
+		"\"scale\":1}", "{\"grid\":{\"width\":1000,\"height\":1000},\"screen\":"
+		"{\"width\":1024,\"height\":640}}",
 	};
 	bool ok;
 
@@ -170,7 +188,8 @@ static void test_shot_options(void)
 		"{\"width\":12.5}", "{\"width\":1281}", "{\"width\":640,\"scale\":0.5}",
 		"{\"region\":[1,2,3]}", "{\"region\":[0,0,0,10]}", "{\"region\":[1200,0,100,10]}",
 		"{\"region\":[0,0,10,10],\"box\":[0,0,10,10]}", "{\"cursor\":1}",
-		"{\"region\":[0,0,100,100],\"width\":200}", "[]",
+		"{\"region\":[0,0,100,100],\"width\":200}", "[]", "{\"fit\":[100]}",
+		"{\"fit\":[0,100]}", "{\"fit\":[100,100],\"width\":50}", "{\"fit\":\"100x100\"}",
 	};
 	struct shot_opts o;
 
@@ -181,6 +200,13 @@ static void test_shot_options(void)
 	      o.img.region.h == 40 && o.img.width == 15);
 	CHECK(shot("{\"box\":[0,0,640,400]}", &o) == 0 && o.img.region.w == 640 &&
 	      o.img.region.h == 400);
+	/* fit: the largest of the region's aspect inside, never larger than the region. */
+	CHECK(shot("{\"fit\":[1024,768]}", &o) == 0 && o.img.width == 1024);
+	CHECK(shot("{\"fit\":[2000,400]}", &o) == 0 && o.img.width == 640);
+	CHECK(shot("{\"fit\":[1280,800]}", &o) == 0 && o.img.width == 0);
+	CHECK(shot("{\"region\":[0,0,300,200],\"fit\":[1280,800]}", &o) == 0 && o.img.width == 0);
+	CHECK(shot("{\"region\":[0,0,1000,10],\"fit\":[1000,3]}", &o) == 0 &&
+	      o.img.width == 300);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int ret = shot(bad[i], &o);
 
@@ -195,6 +221,7 @@ int main(void)
 	RUN(test_scale_one);
 	RUN(test_half);
 	RUN(test_declared);
+	RUN(test_grid);
 	RUN(test_refusals);
 	RUN(test_box);
 	RUN(test_shot_options);

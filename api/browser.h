@@ -1,0 +1,42 @@
+/*
+ * The desktop's web browser (Firefox in the `desktop` template), as
+ * Gemini's browser-level actions need it: its window brought to the front
+ * (the browser started when none shows), and the address it shows, read
+ * from its session store. Everything goes through the guest's agent with
+ * arguments as data, never a shell; the session store is the guest's, so
+ * it is read with bounds (BROWSER_STORE_MAX in, BROWSER_JSON_MAX out).
+ */
+#ifndef CUBICLE_API_BROWSER_H
+#define CUBICLE_API_BROWSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BROWSER_STORE_MAX (8u << 20)
+#define BROWSER_JSON_MAX (64u << 20)
+#define BROWSER_START_MS 150000     /* Firefox's first window takes ~70 s under TCG */
+
+/*
+ * Brings the browser's window to the front, starting the browser when
+ * none shows (at url, when not NULL: then *opened is set, and there is
+ * nothing to type, which a window that has only just shown could lose)
+ * and waiting for its window. 0, or -errno with a one-line reason in why.
+ */
+int browser_front(const char *vsock, const char *url, bool *opened, char *why, size_t len);
+
+/*
+ * The address of the browser's selected tab, as its session store last
+ * wrote it, into url (the caller's to free), and the store's mtime in
+ * *stamp (ns). -ENOENT when there is no store yet; another -errno if it
+ * could not be read or decoded.
+ */
+int browser_url(const char *vsock, char **url, long long *stamp);
+
+/*
+ * url (malloc'd) decoded from a session store's bytes (mozLz4: a magic, a
+ * size, an LZ4 block of JSON); NULL if they are not one or hold no
+ * selected tab. Exposed for tests: the bytes are the guest's.
+ */
+char *browser_store_url(const void *data, size_t len);
+
+#endif

@@ -3,6 +3,7 @@
  * address, keeps its sandboxes' files under --data-dir, and ends every
  * sandbox when it stops (SIGINT, SIGTERM).
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -201,6 +202,8 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread: the MCP tools call this cubicled's API through libcurl. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	routes = api_routes_new();
 	if (!routes) {

@@ -54,6 +54,7 @@ extern const struct api_routes api_file_routes;        /* files.c */
 extern const struct api_routes api_anthropic_routes;   /* anthropic.c: Claude's computer use */
 extern const struct api_routes api_openai_routes;      /* openai.c: OpenAI's computer tool */
 extern const struct api_routes api_gemini_routes;      /* gemini.c: Gemini's computer use */
+extern const struct api_routes api_mcp_routes;         /* mcp.c: the MCP server */
 extern const struct api_routes api_live_routes;        /* vncproxy.c: the live view */
 extern const struct api_routes api_network_routes;     /* network.c: rules, address, ports */
 

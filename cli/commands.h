@@ -1,7 +1,7 @@
 /*
  * The commands main.c's table dispatches to, one file per resource:
  * sandboxes.c, screen.c (the screen and the hands), exec.c (commands run
- * in a sandbox), files.c (cp).
+ * in a sandbox), files.c (cp), mcp.c (the MCP server on stdio).
  */
 #ifndef CUBICLE_CLI_COMMANDS_H
 #define CUBICLE_CLI_COMMANDS_H
@@ -14,5 +14,6 @@ extern const struct cli_command cli_screenshot, cli_move, cli_click, cli_scroll,
 	cli_type, cli_key, cli_cursor, cli_actions, cli_stream;
 extern const struct cli_command cli_exec;
 extern const struct cli_command cli_cp;
+extern const struct cli_command cli_mcp;
 
 #endif

@@ -42,6 +42,8 @@ static const char main_usage[] =
 	"Commands and files:\n"
 	"  exec         run a command; its output comes as it is written\n"
 	"  cp           copy a file in or out\n"
+	"Agents:\n"
+	"  mcp          serve the Model Context Protocol on stdin and stdout\n"
 	"\n"
 	"Options (before COMMAND):\n"
 	"  --url URL         cubicled's address (else $CUBICLE_URL, else\n"
@@ -97,6 +99,7 @@ static const struct command commands[] = {
 	{ "stream",     &cli_stream,     1,  1,  "ID",                0,   CLI_EXIT_FAILED },
 	{ "exec",       &cli_exec,       2, -1,  "ID CMD...",         1,   CLI_EXIT_EXEC_FAILED },
 	{ "cp",         &cli_cp,         2,  2,  "SRC DST",           0,   CLI_EXIT_FAILED },
+	{ "mcp",        &cli_mcp,        0,  0,  "no arguments",      0,   CLI_EXIT_FAILED },
 	{ "help",       &help_command,   0,  1,  "[COMMAND]",         0,   CLI_EXIT_FAILED },
 };
 

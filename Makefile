@@ -124,6 +124,7 @@ bench: deps build guest
 	$(BUILD)/bench/bench_input --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_typing --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_api --cubicled $(BUILD)/api/cubicled --guest-dir $(GUEST)
+	$(BUILD)/bench/bench_step --cubicled $(BUILD)/api/cubicled --guest-dir $(GUEST)
 	$(BUILD)/bench/bench_network --vmm $(BUILD)/vmm/cubicle-vmm --guest-dir $(GUEST) \
 		--netlab tests/net/netlab.sh
 

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "client.h"
+#include "clock.h"
 
 #define BROWSER_BIN "firefox-esr"
 /*
@@ -24,6 +25,7 @@ static const char *const profiles[] = { "/home/user/.config/mozilla/firefox",
 #define STORE_TAIL "/sessionstore-backups/recovery.jsonlz4"
 #define MOZLZ4_MAGIC "mozLz40"      /* and a NUL: 8 bytes, then the size, then a block */
 #define FRONT_MS 10000
+#define ABSENT_MS 5000          /* a sandbox without a store is looked at again after this */
 
 /* Runs argv in the guest as the sandbox user, up to timeout_ms; its exit code, or -errno. */
 static int run(const char *vsock, const char *const *argv, long long timeout_ms,
@@ -120,7 +122,7 @@ char *browser_store_url(const void *data, size_t len)
 }
 
 /* The newest session store's path into path; -ENOENT if there is none. */
-static int store_path(const char *vsock, char *path, size_t len, long long *stamp)
+static int store_path(const char *vsock, char *path, size_t len)
 {
 	struct json_object *reply = NULL, *entries;
 	struct agent_error err = { "", "" };
@@ -147,22 +149,17 @@ static int store_path(const char *vsock, char *path, size_t len, long long *stam
 		}
 	}
 	json_object_put(reply);
-	*stamp = newest * 1000000000LL;
 	return newest < 0 ? -ENOENT : 0;
 }
 
-int browser_url(const char *vsock, char **url, long long *stamp)
+/* The store at path, read with bounds and decoded into *url. */
+static int read_store(const char *vsock, const char *path, char **url)
 {
 	struct agent_error err = { "", "" };
-	char path[512];
 	long long got = 0;
 	void *map;
 	int fd, ret;
 
-	*url = NULL;
-	ret = store_path(vsock, path, sizeof(path), stamp);
-	if (ret)
-		return ret;
 	/* A file of at most BROWSER_STORE_MAX: past it, the guest's bytes fail to write. */
 	fd = memfd_create("cubicle-store", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
@@ -185,4 +182,39 @@ int browser_url(const char *vsock, char **url, long long *stamp)
 out:
 	close(fd);
 	return ret;
+}
+
+void browser_seen_init(struct browser_seen *s)
+{
+	*s = (struct browser_seen){ .absent_until_ms = 0 };
+	pthread_mutex_init(&s->lock, NULL);
+}
+
+void browser_seen_destroy(struct browser_seen *s)
+{
+	pthread_mutex_destroy(&s->lock);
+}
+
+int browser_url(const char *vsock, struct browser_seen *seen, bool look, char **url)
+{
+	char path[512];
+	int ret;
+
+	*url = NULL;
+	pthread_mutex_lock(&seen->lock);
+	snprintf(path, sizeof(path), "%s", seen->store);
+	ret = !path[0] && !look && clk_mono_ms() < seen->absent_until_ms ? -ENOENT : 0;
+	pthread_mutex_unlock(&seen->lock);
+	if (ret)
+		return ret;
+	if (path[0] && (ret = read_store(vsock, path, url)) != -EREMOTEIO)
+		return ret;
+	/* Not known, or gone (a new profile): looked for again. */
+	ret = store_path(vsock, path, sizeof(path));
+	pthread_mutex_lock(&seen->lock);
+	snprintf(seen->store, sizeof(seen->store), "%s", ret ? "" : path);
+	if (ret == -ENOENT)
+		seen->absent_until_ms = clk_mono_ms() + ABSENT_MS;
+	pthread_mutex_unlock(&seen->lock);
+	return ret ? ret : read_store(vsock, path, url);
 }

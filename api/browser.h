@@ -9,8 +9,10 @@
 #ifndef CUBICLE_API_BROWSER_H
 #define CUBICLE_API_BROWSER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define BROWSER_STORE_MAX (8u << 20)
 #define BROWSER_JSON_MAX (64u << 20)
@@ -25,12 +27,27 @@
 int browser_front(const char *vsock, const char *url, bool *opened, char *why, size_t len);
 
 /*
- * The address of the browser's selected tab, as its session store last
- * wrote it, into url (the caller's to free), and the store's mtime in
- * *stamp (ns). -ENOENT when there is no store yet; another -errno if it
- * could not be read or decoded.
+ * Where a sandbox's session store was found, so that a turn reads it with
+ * one request to the agent; and, when there was none, until when not to
+ * look again (a sandbox without a browser pays nothing per turn).
  */
-int browser_url(const char *vsock, char **url, long long *stamp);
+struct browser_seen {
+	pthread_mutex_t lock;
+	char store[512];                /* "" when not known */
+	int64_t absent_until_ms;        /* monotonic */
+};
+
+void browser_seen_init(struct browser_seen *s);
+void browser_seen_destroy(struct browser_seen *s);
+
+/*
+ * The address of the browser's selected tab, as its session store last
+ * wrote it, into url (the caller's to free). seen says where the store is
+ * (look says to look for it again even if it was not there a moment ago:
+ * the browser was just started). -ENOENT when there is no store yet;
+ * another -errno if it could not be read or decoded.
+ */
+int browser_url(const char *vsock, struct browser_seen *seen, bool look, char **url);
 
 /*
  * url (malloc'd) decoded from a session store's bytes (mozLz4: a magic, a

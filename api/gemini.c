@@ -470,7 +470,6 @@ static bool turn_steps(struct api_req *r, struct json_object *calls, struct mode
 static char *address(struct api_req *r, const char *before, bool navigated)
 {
 	struct timespec now, end;
-	long long stamp;
 	char *url = NULL;
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
@@ -483,8 +482,8 @@ static char *address(struct api_req *r, const char *before, bool navigated)
 		 * (policies.json): it is read again until it shows the change,
 		 * a bounded wait with no event to wait on.
 		 */
-		if (browser_url(r->sb->vsock, &url, &stamp) || !navigated || !before ||
-		    strcmp(url, before))
+		if (browser_url(r->sb->vsock, &r->sb->browser, navigated, &url) || !navigated ||
+		    !before || strcmp(url, before))
 			return url;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
@@ -585,8 +584,7 @@ static void gemini_call(struct api_req *r)
 	struct vmctl_error err;
 	struct call *c = NULL;
 	char *before = NULL;
-	long long stamp;
-	uint32_t w, h;
+	uint32_t w = 0, h = 0;
 	size_t n;
 	int ret;
 
@@ -608,11 +606,19 @@ static void gemini_call(struct api_req *r)
 		api_reply_error(r, 500, "internal", "out of memory");
 		goto out;
 	}
-	if (!model_screen(r, &w, &h) || !turn_steps(r, calls, &t, c, w, h))
+	/* The screen's size is for scroll magnitudes only: asked for when a call scrolls. */
+	for (size_t i = 0; i < n && !w; i++) {
+		const char *name = api_str_field(json_object_array_get_idx(calls, i), "name");
+
+		if (name && (!strcmp(name, "scroll_at") || !strcmp(name, "scroll")) &&
+		    !model_screen(r, &w, &h))
+			goto out;
+	}
+	if (!turn_steps(r, calls, &t, c, w, h))
 		goto out;
 	for (size_t i = 0; i < n && !before; i++)
 		if (c[i].navigates && !t.steps[i].why[0])
-			browser_url(r->sb->vsock, &before, &stamp);
+			browser_url(r->sb->vsock, &r->sb->browser, true, &before);
 	ret = model_turn_run(r, &t, &err);
 	if (ret) {
 		api_control_failed(r, ret, &err);

@@ -67,6 +67,7 @@ static void poke(struct sandboxes *t)
 static void sandbox_free(struct sandbox *sb)
 {
 	pthread_mutex_destroy(&sb->policy_lock);
+	browser_seen_destroy(&sb->browser);
 	json_object_put(sb->spec.metadata);
 	json_object_put(sb->spec.env);
 	activity_destroy(&sb->activity);
@@ -647,6 +648,7 @@ int sandbox_create(struct sandboxes *t, struct sandbox_spec *spec, struct sandbo
 	}
 	activity_init(&sb->activity);
 	pthread_mutex_init(&sb->policy_lock, NULL);
+	browser_seen_init(&sb->browser);
 	sb->spec = *spec;
 	spec->metadata = spec->env = NULL;
 	ret = check_spec(t->cfg, &sb->spec, err, errlen);

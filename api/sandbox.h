@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "browser.h"
 #include "activity.h"
 #include "config.h"
 #include "netns.h"
@@ -57,6 +58,7 @@ struct sandbox {
 	struct net_sandbox net;         /* its namespace; tap_fd is the monitor's until spawned */
 	int64_t dns;                    /* its DNS relay handle, 0: none */
 	pthread_mutex_t policy_lock;    /* one policy change at a time (not the table's lock) */
+	struct browser_seen browser;    /* where its browser's session store is (its own lock) */
 	/* Below: under the table's lock. */
 	enum sandbox_state state;
 	int64_t deadline_ms;            /* monotonic */

@@ -31,6 +31,7 @@
 #define HOLD_MAX_S 60.0     /* the monitor holds keys this long at most */
 #define WAIT_MAX_S 300.0    /* the toolset's limit; waits of up to 60 s each */
 #define SCROLL_MAX 100
+#define MAX_STEP_ACTIONS 500    /* of ours, one call's: a batch holds 1000 */
 
 /* The toolset's members, in its documentation's order. */
 static const char *const members[] = {
@@ -184,6 +185,9 @@ static bool key(struct in *in, struct model_step *st, const char *text)
 	free(copy);
 	if (!n)
 		return fail(in, "text: want a key or combination");
+	if (n * (size_t)repeat > MAX_STEP_ACTIONS)
+		return fail(in, "text: %zu combinations %lld times is more than %d key presses a call",
+			    n, (long long)repeat, MAX_STEP_ACTIONS);
 	if (n == 1) {
 		json_object_object_add(json_object_array_get_idx(st->actions, 0), "repeat",
 				       json_object_new_int((int)repeat));

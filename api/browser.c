@@ -115,7 +115,8 @@ char *browser_store_url(const void *data, size_t len)
 	tab = win && json_object_object_get_ex(win, "tabs", &v) ? selected(win, "selected", v) : NULL;
 	entry = tab && json_object_object_get_ex(tab, "entries", &v) ? selected(tab, "index", v) : NULL;
 	if (entry && json_object_object_get_ex(entry, "url", &v) &&
-	    json_object_is_type(v, json_type_string))
+	    json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) < BROWSER_URL_MAX)
 		url = strdup(json_object_get_string(v));
 	json_object_put(root);
 	return url;
@@ -168,7 +169,7 @@ static int read_store(const char *vsock, const char *path, char **url)
 		ret = -errno;
 		goto out;
 	}
-	ret = agent_file_read(vsock, path, fd, &got, &err);
+	ret = agent_file_read_timed(vsock, path, fd, &got, &err, BROWSER_READ_MS);
 	if (ret)
 		goto out;
 	map = mmap(NULL, BROWSER_STORE_MAX, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -15,7 +15,9 @@
 #include <stdint.h>
 
 #define BROWSER_STORE_MAX (8u << 20)
-#define BROWSER_JSON_MAX (64u << 20)
+#define BROWSER_JSON_MAX (4u << 20)      /* real stores are tens of KiB */
+#define BROWSER_URL_MAX 8192
+#define BROWSER_READ_MS 2000            /* the store's read, whatever the guest does */
 #define BROWSER_START_MS 150000     /* Firefox's first window takes ~70 s under TCG */
 
 /*

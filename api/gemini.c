@@ -94,6 +94,9 @@ static bool go_to(struct in *in, struct model_step *st, const char *url)
 {
 	struct json_object *a;
 
+	/* The address may become the browser's argument: never an option. */
+	if (url[0] == '-' || strlen(url) > 4096)
+		return fail(in, "url: want an address, at most 4096 bytes, not starting with '-'");
 	/* As the reference loop does, an address without a scheme is https. */
 	if (!strstr(url, "://") && strncmp(url, "about:", 6)) {
 		if (asprintf(&st->arg, "https://%s", url) < 0) {

@@ -70,8 +70,12 @@ static size_t header(char *p, size_t size, size_t n, void *opaque)
 	struct answer *a = opaque;
 	size_t len = size * n;
 
-	if (len > 14 && !strncasecmp(p, "content-type: ", 14))
-		snprintf(a->type, sizeof(a->type), "%.*s", (int)(len - 16 > 60 ? 60 : len - 16), p + 14);
+	size_t v = len;
+
+	while (v > 0 && (p[v - 1] == '\n' || p[v - 1] == '\r'))
+		v--;
+	if (v > 14 && !strncasecmp(p, "content-type: ", 14))
+		snprintf(a->type, sizeof(a->type), "%.*s", (int)(v - 14 > 60 ? 60 : v - 14), p + 14);
 	return len;
 }
 
@@ -84,6 +88,7 @@ static bool self_call(struct api_req *r, const char *method, const char *path, c
 		      size_t len, struct answer *a)
 {
 	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	const char *xkey = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-API-Key");
 	const char *host = strcmp(r->cfg->listen_host, "0.0.0.0") ? r->cfg->listen_host : "127.0.0.1";
 	struct curl_slist *h = NULL;
 	char url[256], line[600];
@@ -94,7 +99,11 @@ static bool self_call(struct api_req *r, const char *method, const char *path, c
 	if (!c)
 		return false;
 	snprintf(url, sizeof(url), "http://%s:%u%s", host, r->cfg->listen_port, path);
-	snprintf(line, sizeof(line), "Authorization: %.560s", auth ? auth : "");
+	/* The caller's own key, however it sent it. */
+	if (auth)
+		snprintf(line, sizeof(line), "Authorization: %.560s", auth);
+	else
+		snprintf(line, sizeof(line), "X-API-Key: %.560s", xkey ? xkey : "");
 	h = curl_slist_append(h, line);
 	h = curl_slist_append(h, body && strcmp(method, "PUT") ? "Content-Type: application/json" :
 			      "Content-Type: application/octet-stream");
@@ -180,14 +189,18 @@ static const char *arg(struct call *c, const char *key, bool needed)
 	return v;
 }
 
-/* Path fmt with %s parts URL-escaped (the arguments), into out. */
-static void path_of(char *out, size_t cap, const char *fmt, const char *a, const char *b)
+/* Path fmt with %s parts URL-escaped (the arguments), into out; false (and out "") if it does not fit. */
+static bool path_of(char *out, size_t cap, const char *fmt, const char *a, const char *b)
 {
 	char *ea = a ? curl_easy_escape(NULL, a, 0) : NULL, *eb = b ? curl_easy_escape(NULL, b, 0) : NULL;
+	int n = snprintf(out, cap, fmt, ea ? ea : "", eb ? eb : "");
 
-	snprintf(out, cap, fmt, ea ? ea : "", eb ? eb : "");
 	curl_free(ea);
 	curl_free(eb);
+	if (n >= 0 && (size_t)n < cap)
+		return true;
+	out[0] = '\0';
+	return false;
 }
 
 /*
@@ -276,7 +289,8 @@ static bool kill_sandbox(struct call *c)
 
 	if (!sb)
 		return false;
-	path_of(path, sizeof(path), "/sandboxes/%s", sb, NULL);
+	if (!path_of(path, sizeof(path), "/sandboxes/%s", sb, NULL))
+		return failed(c, "the path is too long");
 	return plain(c, "DELETE", path, NULL);
 }
 
@@ -302,9 +316,12 @@ static bool screenshot(struct call *c)
 		json_object_put(o);
 		return false;
 	}
-	path_of(path, sizeof(path), "/sandboxes/%s/actions", sb, NULL);
+	if (!path_of(path, sizeof(path), "/sandboxes/%s/actions", sb, NULL)) {
+		json_object_put(o);
+		return failed(c, "the path is too long");
+	}
 	ok = api(c, "POST", path, o, &a, &ans);
-	if (ok) {
+	if (ok && json_object_is_type(json_object_object_get(ans, "results"), json_type_array)) {
 		struct json_object *s = NULL, *res = json_object_array_get_idx(
 			json_object_object_get(ans, "results"), 0);
 
@@ -355,7 +372,10 @@ static bool actions(struct call *c)
 		json_object_object_add(o, "scale", json_object_get(v));
 	if (shot)
 		json_object_object_add(o, "screenshot", json_object_new_boolean(1));
-	path_of(path, sizeof(path), "/sandboxes/%s/actions", sb, NULL);
+	if (!path_of(path, sizeof(path), "/sandboxes/%s/actions", sb, NULL)) {
+		json_object_put(o);
+		return failed(c, "the path is too long");
+	}
 	ok = api(c, "POST", path, o, &a, &ans);
 	if (ok) {
 		struct json_object *s = NULL;
@@ -381,8 +401,9 @@ static bool run_command(struct call *c)
 
 	if (!sb || !arg(c, "cmd", true))
 		return false;
+	if (!path_of(path, sizeof(path), "/sandboxes/%s/commands", sb, NULL))
+		return failed(c, "the path is too long");
 	body = rest(c->args, "sandbox", NULL);
-	path_of(path, sizeof(path), "/sandboxes/%s/commands", sb, NULL);
 	ok = api(c, "POST", path, body, &a, &o);
 	if (ok)
 		text(c, "exit_code: %s\nstdout:\n%s\nstderr:\n%s",
@@ -425,7 +446,8 @@ static bool read_file(struct call *c)
 
 	if (!sb || !file)
 		return false;
-	path_of(path, sizeof(path), "/sandboxes/%s/files?path=%s", sb, file);
+	if (!path_of(path, sizeof(path), "/sandboxes/%s/files?path=%s", sb, file))
+		return failed(c, "the path is too long");
 	ok = api(c, "GET", path, NULL, &a, &o);
 	json_object_put(o);
 	if (ok && a.len <= TEXT_MAX && utf8((const unsigned char *)(a.body ? a.body : ""), a.len))
@@ -443,16 +465,19 @@ static bool write_file(struct call *c)
 	const char *content = arg(c, "content", true);
 	struct answer a;
 	char path[4400];
+	size_t len;
 	bool ok;
 
 	if (!sb || !file || !content)
 		return false;
-	path_of(path, sizeof(path), "/sandboxes/%s/files?path=%s", sb, file);
-	if (!self_call(c->r, "PUT", path, content, strlen(content), &a))
+	if (!path_of(path, sizeof(path), "/sandboxes/%s/files?path=%s", sb, file))
+		return failed(c, "the path is too long");
+	len = (size_t)json_object_get_string_len(json_object_object_get(c->args, "content"));
+	if (!self_call(c->r, "PUT", path, content, len, &a))
 		return failed(c, "cubicled did not answer its own request");
 	ok = a.status >= 200 && a.status < 300;
 	if (ok)
-		text(c, "wrote %zu bytes to %s", strlen(content), file);
+		text(c, "wrote %zu bytes to %s", len, file);
 	else
 		failed(c, "%s", a.body ? a.body : "the write failed");
 	free(a.body);
@@ -466,7 +491,8 @@ static bool list_files(struct call *c)
 
 	if (!sb || !file)
 		return false;
-	path_of(path, sizeof(path), "/sandboxes/%s/files/list?path=%s", sb, file);
+	if (!path_of(path, sizeof(path), "/sandboxes/%s/files/list?path=%s", sb, file))
+		return failed(c, "the path is too long");
 	return plain(c, "GET", path, NULL);
 }
 

@@ -78,7 +78,10 @@ static int segment_of(struct model_turn *t, size_t first, struct segment *g)
 	for (k = first; k < t->n && !t->steps[k].why[0]; k++) {
 		struct model_step *s = &t->steps[k];
 
-		if (k > first && s->prepare)
+		/* A new batch before one step would take this one past the monitor's 1000. */
+		if (k > first && (s->prepare ||
+				  json_object_array_length(g->list) + json_object_array_length(s->actions) +
+				  1 > MODEL_BATCH_MAX))
 			break;
 		for (size_t a = 0; a < json_object_array_length(s->actions); a++) {
 			g->from[json_object_array_length(g->list)] = k;
@@ -434,6 +437,9 @@ static bool anthropic_high(const char *model)
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		if (!version_after(model, families[i], &major, &minor))
 			continue;
+		/* claude-3-5-sonnet-20241022: a date after the family is no version. */
+		if (major >= 100)
+			return false;
 		if (i >= 3 || major >= 5)
 			return true;
 		return i == 0 && major == 4 && minor >= 7 && minor < 100;

@@ -30,6 +30,7 @@
 #include "vmctl.h"
 
 #define MODEL_WHY 640
+#define MODEL_BATCH_MAX 1000    /* actions in one batch: the monitor's limit */
 
 enum model_want {
 	MODEL_NOTHING,

@@ -241,7 +241,7 @@ static bool acknowledged(const char *ack, const char *id)
 {
 	size_t n = strlen(id);
 
-	if (!ack)
+	if (!ack || !n)
 		return false;
 	if (!strcmp(ack, "all"))
 		return true;

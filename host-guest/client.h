@@ -81,6 +81,14 @@ int agent_file_write(const char *vsock_path, const char *path, int src_fd, unsig
 int agent_file_read(const char *vsock_path, const char *path, int dst_fd, long long *got,
 		    struct agent_error *err);
 
+/*
+ * The same, each receive bounded by timeout_ms and the whole read by
+ * 4 * timeout_ms (-ETIMEDOUT): for reads a request waits on, whatever the
+ * guest does.
+ */
+int agent_file_read_timed(const char *vsock_path, const char *path, int dst_fd, long long *got,
+			  struct agent_error *err, int timeout_ms);
+
 /* --- background commands --------------------------------------------------- */
 
 /*

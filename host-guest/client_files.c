@@ -6,8 +6,11 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fdio.h"
 
 /* A request {"op": op, "path": path} (the caller's). */
@@ -99,6 +102,14 @@ out:
 int agent_file_read(const char *vsock_path, const char *path, int dst_fd, long long *got,
 		    struct agent_error *err)
 {
+	return agent_file_read_timed(vsock_path, path, dst_fd, got, err, 0);
+}
+
+int agent_file_read_timed(const char *vsock_path, const char *path, int dst_fd, long long *got,
+			  struct agent_error *err, int timeout_ms)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	int64_t end = clk_mono_ms() + 4LL * timeout_ms;
 	uint8_t *buf = NULL, type;
 	uint32_t cap = 0, len;
 	long long total = 0;
@@ -106,7 +117,16 @@ int agent_file_read(const char *vsock_path, const char *path, int dst_fd, long l
 
 	if (ret < 0)
 		return ret;
+	if (timeout_ms > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
 	for (;;) {
+		if (timeout_ms > 0 && clk_mono_ms() > end) {
+			ret = -ETIMEDOUT;
+			break;
+		}
 		ret = frame_recv(fd, &type, &buf, &cap, &len);
 		if (ret < 0 || type == FRAME_END)
 			break;

@@ -338,6 +338,20 @@ static int parse_one(struct parse *p, struct json_object *o, struct action *a, c
 			return errf(p->err, p->errlen, "want \"keys\": \"ctrl+c\" or [\"ctrl\", \"c\"]");
 		if (get_combo(p, v, "keys", &a->keys) < 0)
 			return -EINVAL;
+		/*
+		 * A key held across batches must stay what it is: a borrowed key or
+		 * a NumLock tap belongs to one batch, and a later key_up would not
+		 * find it.
+		 */
+		if (a->type == ACT_KEY_DOWN || a->type == ACT_KEY_UP) {
+			for (unsigned int k = 0; k < a->keys.n; k++)
+				if (!a->keys.codes[k])
+					return errf(p->err, p->errlen, "keys: a key the layout has no key "
+						    "for cannot be held across batches");
+			if (a->keys.numlock)
+				return errf(p->err, p->errlen, "keys: a keypad key under NumLock cannot "
+					    "be held across batches");
+		}
 		if (a->type == ACT_KEY)
 			return get_uint(p, o, "repeat", 1, 1, MAX_REPEAT, &a->count);
 		if (a->type != ACT_HOLD)

@@ -43,6 +43,10 @@ static void test_displays(void)
 	recommend(NULL, "claude-opus-4-7", 1920, 1080, 1920, 1080, "high-resolution");
 	recommend(NULL, "claude-opus-4-6", 1920, 1080, 1430, 804, "standard");
 	recommend(NULL, "claude-mythos-5-1", 1920, 1080, 1920, 1080, "high-resolution");
+	/* The older names put a date after the family: no version of 5 or more. */
+	recommend(NULL, "claude-3-5-sonnet-20241022", 1920, 1080, 1430, 804, "standard");
+	recommend(NULL, "claude-3-opus-20240229", 1920, 1080, 1430, 804, "standard");
+	recommend(NULL, "claude-sonnet-4-5-20250929", 1920, 1080, 1430, 804, "standard");
 	/* 2560x1600: the high tier's 2000 a side, then its 4784 tokens (72x45 = 3240 at 2000). */
 	recommend(NULL, "claude-opus-5", 2560, 1600, 2000, 1250, "high-resolution");
 	/* 3840x2160: the long edge binds; 2400x2400: the tokens (69 x 69 = 4761 of 28 px). */

@@ -7,7 +7,8 @@
  * shape checked:
  * - Anthropic's computer_toolset_20260801: a turn of several members
  *   answered in order with toolset_name, "OK", the cursor's text and the
- *   screenshot at the declared size; the halt at a failing block (the
+ *   screenshot at the declared size; a key held repeating in the guest;
+ *   the halt at a failing block (the
  *   blocks before it done, the failing one is_error with its reason, the
  *   rest "Not executed: ..."); every pointer member; zoom fitted to the
  *   declared screen; the older tool's blocks in a turn; a member the
@@ -287,6 +288,22 @@ static void check_anthropic_members(void)
 	CHECK(result(o, 11, "toolu_c12", false, &text, &w, &h) && w == DW && h == DH);
 	json_object_put(o);
 
+	/* A key held: the guest's X repeats it while it is down (delay 660 ms, 25 a second). */
+	o = play("anthropic", "hold", declared, 200);
+	CHECK(result(o, 1, "toolu_i2", false, &text, &w, &h) && w == DW);
+	json_object_put(o);
+	{
+		char *typed = reader_text("bbbbb");
+		size_t n = 0;
+
+		for (const char *p = strchr(typed, 'b'); p && *p == 'b'; p++)
+			n++;
+		CHECK(n >= 5);
+		if (n < 5)
+			fprintf(stderr, "hold_key b for 1.5 s typed %zu of it: %s\n", n, typed);
+		free(typed);
+	}
+
 	/* The older tool's blocks in a turn: no toolset_name, a screenshot after the last. */
 	o = play("anthropic", "older_tool", declared, 200);
 	CHECK(result(o, 0, "toolu_d1", false, &text, &w, &h) && !strcmp(text, "OK"));
@@ -397,6 +414,16 @@ static void check_openai(void)
 	typed = reader_text("acknowledged");
 	CHECK(strstr(typed, "acknowledged\n") != NULL);
 	free(typed);
+
+	/* A check with an empty id is no check anyone acknowledged (and no endless search). */
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "/sandboxes/%s/computer/openai?acknowledge=x", sb);
+		CHECK(tc_refused("POST", path, "{\"type\":\"computer_call\",\"call_id\":\"c9\","
+				 "\"actions\":[{\"type\":\"wait\"}],\"pending_safety_checks\":[{\"id\":\"\"}]}",
+				 409, "safety_check_pending"));
+	}
 
 	/* A batch is checked whole: one bad action and nothing of it runs. */
 	o = play("openai", "bad_batch", "", 400);

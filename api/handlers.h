@@ -33,6 +33,15 @@ bool api_uint_field(struct api_req *r, struct json_object *o, const char *key,
 bool api_name_field(struct api_req *r, struct json_object *o, const char *key, char *out,
 		    size_t cap);
 
+struct sandbox_spec;
+
+/*
+ * lifecycle.c: the sandbox a create's body (our fields) asks for, over the
+ * configuration's defaults, into *spec (its metadata and env referenced,
+ * the caller's); false when answered (400). E2B's create comes through it.
+ */
+bool api_sandbox_spec(struct api_req *r, struct json_object *body, struct sandbox_spec *spec);
+
 /* How long a request to a sandbox's guest agent (host-guest/client.h) may take. */
 #define API_AGENT_WAIT_MS 30000
 

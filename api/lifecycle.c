@@ -24,7 +24,7 @@ static void health(struct api_req *r)
  * into *spec (its metadata and env referenced, the caller's); false when
  * answered (400).
  */
-static bool spec_of(struct api_req *r, struct json_object *body, struct sandbox_spec *spec)
+bool api_sandbox_spec(struct api_req *r, struct json_object *body, struct sandbox_spec *spec)
 {
 	static const char *const fields[] = { "template", "resolution", "vcpus", "memory_mib",
 					      "timeout", "metadata", "env", "keyboard_layout",
@@ -83,7 +83,7 @@ static void create(struct api_req *r)
 
 	if (!body)
 		return;
-	if (!spec_of(r, body, &spec))
+	if (!api_sandbox_spec(r, body, &spec))
 		goto out;
 	ret = sandbox_create(r->sandboxes, &spec, &sb, err, sizeof(err));
 	if (ret == -EINVAL)

@@ -1,0 +1,133 @@
+// vm_e2b: E2B's control plane under /e2b, driven by the real `e2b` SDK from
+// npm (pinned in web/package.json), unmodified, with E2B_API_URL pointing at
+// cubicled: Sandbox.create of `base` (our minimal) with metadata, envs and a
+// timeout; list with a metadata filter, a page at a time; getInfo;
+// setTimeout; connect; and the errors as the SDK turns them into its own
+// (an unknown sandbox's getInfo and connect raise its not-found error, kill
+// answers false, pause is refused, a wrong key raises AuthenticationError).
+//
+//   node test_e2b.mjs --cubicled PATH --guest-dir DIR --web-dir DIR
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+for (const a of ['cubicled', 'guest-dir', 'web-dir']) {
+  if (!args[a]) {
+    console.error(`test_e2b: --${a} is needed`);
+    process.exit(2);
+  }
+}
+const modules = readFileSync(join(args['web-dir'], 'modules.path'), 'utf8').trim();
+const e2b = await import(join(modules, 'e2b/dist/index.mjs'));
+const { Sandbox } = e2b;
+
+let passed = 0, failedChecks = 0;
+function check(ok, what) {
+  if (ok) passed++;
+  else failedChecks++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  return ok;
+}
+
+async function startCubicled(data) {
+  const proc = spawn(args.cubicled, ['--data-dir', data, '--listen', '127.0.0.1:0',
+    '--guest-dir', args['guest-dir'], '--no-network'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout });
+  const url = await new Promise((resolve, reject) => {
+    lines.on('line', (l) => {
+      const m = l.match(/listening on (http:\/\/[0-9.:]+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`cubicled exited (${code})`)));
+  });
+  return { proc, url, key: readFileSync(join(data, 'api-key'), 'utf8').split('\n')[0] };
+}
+
+async function raises(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  return null;
+}
+
+async function main() {
+  const data = mkdtempSync(join(tmpdir(), 'cubicle-e2b-'));
+  const d = await startCubicled(data);
+  // The two settings a user of E2B changes (and the key): nothing else.
+  const opts = { apiUrl: `${d.url}/e2b`, sandboxUrl: `${d.url}/e2b/envd`, apiKey: d.key };
+  const made = [];
+  try {
+    const sbx = await Sandbox.create('base', { ...opts, timeoutMs: 600_000,
+      metadata: { suite: 'vm_e2b', who: 'ada & bob=1' }, envs: { GREETING: 'hi' } });
+    made.push(sbx.sandboxId);
+    check(/^[0-9a-f]{16}$/.test(sbx.sandboxId), `Sandbox.create made ${sbx.sandboxId}`);
+    const other = await Sandbox.create('base', { ...opts, timeoutMs: 600_000, metadata: { suite: 'other' } });
+    made.push(other.sandboxId);
+
+    const info = await sbx.getInfo();
+    check(info.sandboxId === sbx.sandboxId && info.templateId === 'base' && info.state === 'running',
+      `getInfo: ${info.templateId}, ${info.state}`);
+    check(info.metadata?.who === 'ada & bob=1', 'getInfo: the metadata as given');
+    check(info.cpuCount >= 1 && info.memoryMB >= 256, `getInfo: ${info.cpuCount} vCPU, ${info.memoryMB} MB`);
+    const left = info.endAt.getTime() - Date.now();
+    check(left > 500_000 && left <= 600_000, `getInfo: ends in ${Math.round(left / 1000)} s`);
+
+    await sbx.setTimeout(120_000);
+    const after = await sbx.getInfo();
+    const left2 = after.endAt.getTime() - Date.now();
+    check(left2 > 60_000 && left2 <= 120_000, `setTimeout: now ends in ${Math.round(left2 / 1000)} s`);
+
+    // A metadata filter, encoded as the SDK encodes it, finds only the one.
+    const page = Sandbox.list({ ...opts, query: { metadata: { who: 'ada & bob=1' } } });
+    const found = await page.nextItems();
+    check(found.length === 1 && found[0].sandboxId === sbx.sandboxId, 'list: the metadata filter');
+    // One a page: two pages, X-Next-Token between them, then none.
+    const paged = Sandbox.list({ ...opts, limit: 1 });
+    const first = await paged.nextItems();
+    check(first.length === 1 && paged.hasNext, 'list: a page of one, and more');
+    const second = await paged.nextItems();
+    check(second.length === 1 && second[0].sandboxId !== first[0].sandboxId && !paged.hasNext,
+      'list: the second page, and no more');
+
+    const again = await Sandbox.connect(sbx.sandboxId, opts);
+    check(again.sandboxId === sbx.sandboxId, 'connect: the running sandbox');
+
+    const ghost = 'feedfacefeedface';
+    const notFound = await raises(() => Sandbox.getInfo(ghost, opts));
+    check(notFound?.name === 'NotFoundError' || notFound?.name === 'SandboxNotFoundError',
+      `getInfo of an unknown id: ${notFound?.name}: ${notFound?.message}`);
+    const noConnect = await raises(() => Sandbox.connect(ghost, opts));
+    check(/NotFound/.test(noConnect?.name || ''), `connect of an unknown id: ${noConnect?.name}`);
+    check(await Sandbox.kill(ghost, opts) === false, 'kill of an unknown id answers false');
+    const paused = await raises(() => sbx.pause());
+    check(paused && /501/.test(paused.message), `pause is refused plainly: ${paused?.message}`);
+    const badKey = await raises(() => Sandbox.list({ ...opts, apiKey: 'cbk_wrong' }).nextItems());
+    check(badKey?.name === 'AuthenticationError', `a wrong key: ${badKey?.name}`);
+    const badTemplate = await raises(() => Sandbox.create('no-such-template', opts));
+    check(badTemplate && /404|template/.test(badTemplate.message), `an unknown template: ${badTemplate?.message}`);
+
+    check(await sbx.kill() === true, 'kill');
+    made.shift();
+    const gone = await raises(() => Sandbox.getInfo(sbx.sandboxId, opts));
+    check(/NotFound/.test(gone?.name || ''), 'getInfo after kill: not found');
+  } finally {
+    for (const id of made) await Sandbox.kill(id, opts).catch(() => {});
+    d.proc.kill('SIGTERM');
+    await new Promise((r) => d.proc.on('exit', r));
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  check(false, `no exception (${e.stack || e})`);
+}
+console.log(`${passed} passed, ${failedChecks} failed`);
+process.exit(failedChecks ? 1 : 0);

@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "common.h"
 #include "cubicled.h"
+#include "http.h"
 
 #define ACTION_GAP_MS 20
 
@@ -36,59 +37,17 @@ static char base[128], auth[300], data_dir[64];
 static struct cubicled service;
 static const char *template_name = "minimal";
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t take(char *p, size_t size, size_t n, void *opaque)
+/* One request (a connection of its own); the status, the body in *out. */
+static long http(const char *method, const char *path, const char *body, struct bench_buf *out)
 {
-	struct buf *b = opaque;
-	char *q = realloc(b->p, b->n + size * n + 1);
-
-	if (!q)
-		return 0;
-	memcpy(q + b->n, p, size * n);
-	b->n += size * n;
-	q[b->n] = '\0';
-	b->p = q;
-	return size * n;
-}
-
-/* One request; the status, the body in *out (malloc'd, NUL-ended). */
-static long http(const char *method, const char *path, const char *body, struct buf *out)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, auth);
-	char url[512];
-	long status = 0;
-
-	out->p = NULL;
-	out->n = 0;
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	h = curl_slist_append(h, "Expect:");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 900L);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (!out->p)
-		out->p = calloc(1, 1);
-	return status;
+	return bench_http(NULL, base, auth, method, path, body, out);
 }
 
 /* Creates a sandbox; its id in id, the ms it took; -1 on failure. */
 static double create(char *id)
 {
 	char body[160];
-	struct buf b;
+	struct bench_buf b;
 	struct json_object *o;
 	double t0 = now_ms();
 	long st;
@@ -110,7 +69,7 @@ static double create(char *id)
 
 static double timed(const char *method, const char *path, const char *body, long want)
 {
-	struct buf b;
+	struct bench_buf b;
 	double t0 = now_ms();
 	long st = http(method, path, body, &b);
 
@@ -248,7 +207,7 @@ int main(int argc, char **argv)
 	char id[32], path[256];
 	struct creator *cr;
 	double t, t0;
-	struct buf b;
+	struct bench_buf b;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {

@@ -20,54 +20,18 @@
 #include "clock.h"
 #include "common.h"
 #include "cubicled.h"
+#include "http.h"
 #include "engine_qemu.h"
 
 #define GAP_MS 20
 
 static char base[128], auth[300];
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t take(char *p, size_t size, size_t n, void *opaque)
-{
-	struct buf *b = opaque;
-	char *q = realloc(b->p, b->n + size * n + 1);
-
-	if (!q)
-		return 0;
-	memcpy(q + b->n, p, size * n);
-	b->n += size * n;
-	q[b->n] = '\0';
-	b->p = q;
-	return size * n;
-}
-
 /* One request on the one handle (its connection kept, as a client's is); the status. */
-static long http(CURL *c, const char *method, const char *path, const char *body, struct buf *out)
+static long http(CURL *c, const char *method, const char *path, const char *body,
+		 struct bench_buf *out)
 {
-	struct curl_slist *h = curl_slist_append(NULL, auth);
-	char url[512];
-	long status = 0;
-
-	*out = (struct buf){ NULL, 0 };
-	h = curl_slist_append(h, "Content-Type: application/json");
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	else
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	return status;
+	return bench_http(c, base, auth, method, path, body, out);
 }
 
 /* One request of a step; the step's last answers a PNG (base64 in JSON, or its bytes). */
@@ -76,7 +40,7 @@ struct req {
 };
 
 /* Whether an answer holds a PNG (base64 "iVBOR" in JSON, or raw bytes). */
-static bool has_png(const struct buf *b)
+static bool has_png(const struct bench_buf *b)
 {
 	return b->p && (strstr(b->p, "iVBOR") || (b->n > 8 && !memcmp(b->p, "\x89PNG", 4)));
 }
@@ -90,7 +54,7 @@ static void bench_step(CURL *c, const char *what, const struct req *r, int nr, i
 	for (int i = 0; v && i < runs + 3; i++) {
 		double t0 = now_ms();
 		bool ok = true;
-		struct buf b = { NULL, 0 };
+		struct bench_buf b = { NULL, 0 };
 
 		for (int k = 0; k < nr && ok; k++) {
 			long st;
@@ -131,7 +95,7 @@ int main(int argc, char **argv)
 	struct cubicled service;
 	struct json_object *o;
 	int runs = 200, ch;
-	struct buf b;
+	struct bench_buf b;
 	CURL *c;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {

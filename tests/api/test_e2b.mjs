@@ -7,58 +7,21 @@
 // answers false, pause is refused, a wrong key raises AuthenticationError).
 //
 //   node test_e2b.mjs --cubicled PATH --guest-dir DIR --web-dir DIR
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
-const args = {};
-for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-for (const a of ['cubicled', 'guest-dir', 'web-dir']) {
-  if (!args[a]) {
-    console.error(`test_e2b: --${a} is needed`);
-    process.exit(2);
-  }
-}
-const modules = readFileSync(join(args['web-dir'], 'modules.path'), 'utf8').trim();
+import { check, finish, modulesOf, parseArgs, raises, sleep, startCubicled, stopCubicled }
+  from './harness.mjs';
+
+const args = parseArgs(process.argv, ['cubicled', 'guest-dir', 'web-dir'], 'test_e2b');
+const modules = modulesOf(args['web-dir']);
 const e2b = await import(join(modules, 'e2b/dist/index.mjs'));
 const { Sandbox } = e2b;
 
-let passed = 0, failedChecks = 0;
-function check(ok, what) {
-  if (ok) passed++;
-  else failedChecks++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  return ok;
-}
-
-async function startCubicled(data) {
-  const proc = spawn(args.cubicled, ['--data-dir', data, '--listen', '127.0.0.1:0',
-    '--guest-dir', args['guest-dir'], '--no-network'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: proc.stdout });
-  const url = await new Promise((resolve, reject) => {
-    lines.on('line', (l) => {
-      const m = l.match(/listening on (http:\/\/[0-9.:]+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', (code) => reject(new Error(`cubicled exited (${code})`)));
-  });
-  return { proc, url, key: readFileSync(join(data, 'api-key'), 'utf8').split('\n')[0] };
-}
-
-async function raises(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return null;
-}
-
 async function main() {
   const data = mkdtempSync(join(tmpdir(), 'cubicle-e2b-'));
-  const d = await startCubicled(data);
+  const d = await startCubicled(args.cubicled, data, args['guest-dir']);
   // The two settings a user of E2B changes (and the key): nothing else.
   const opts = { apiUrl: `${d.url}/e2b`, sandboxUrl: `${d.url}/e2b/envd`, apiKey: d.key };
   const made = [];
@@ -118,8 +81,7 @@ async function main() {
     check(/NotFound/.test(gone?.name || ''), 'getInfo after kill: not found');
   } finally {
     for (const id of made) await Sandbox.kill(id, opts).catch(() => {});
-    d.proc.kill('SIGTERM');
-    await new Promise((r) => d.proc.on('exit', r));
+    await stopCubicled(d);
     rmSync(data, { recursive: true, force: true });
   }
 }
@@ -129,5 +91,4 @@ try {
 } catch (e) {
   check(false, `no exception (${e.stack || e})`);
 }
-console.log(`${passed} passed, ${failedChecks} failed`);
-process.exit(failedChecks ? 1 : 0);
+finish();

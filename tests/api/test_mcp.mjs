@@ -10,49 +10,19 @@
 // error), no API key (401), GET (405, which the client tolerates).
 //
 //   node test_mcp.mjs --cubicled PATH --cli PATH --guest-dir DIR --web-dir DIR
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
-const args = {};
-for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-for (const a of ['cubicled', 'cli', 'guest-dir', 'web-dir']) {
-  if (!args[a]) {
-    console.error(`test_mcp: --${a} is needed`);
-    process.exit(2);
-  }
-}
-const modules = readFileSync(join(args['web-dir'], 'modules.path'), 'utf8').trim();
+import { check, finish, modulesOf, parseArgs, raises, sleep, startCubicled, stopCubicled }
+  from './harness.mjs';
+
+const args = parseArgs(process.argv, ['cubicled', 'cli', 'guest-dir', 'web-dir'], 'test_mcp');
+const modules = modulesOf(args['web-dir']);
 const sdk = (p) => import(join(modules, '@modelcontextprotocol/sdk/dist/esm', p));
 const { Client } = await sdk('client/index.js');
 const { StdioClientTransport } = await sdk('client/stdio.js');
 const { StreamableHTTPClientTransport } = await sdk('client/streamableHttp.js');
-
-let passed = 0, failedChecks = 0;
-function check(ok, what) {
-  if (ok) passed++;
-  else failedChecks++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  return ok;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startCubicled(data) {
-  const proc = spawn(args.cubicled, ['--data-dir', data, '--listen', '127.0.0.1:0',
-    '--guest-dir', args['guest-dir'], '--no-network'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: proc.stdout });
-  const url = await new Promise((resolve, reject) => {
-    lines.on('line', (l) => {
-      const m = l.match(/listening on (http:\/\/[0-9.:]+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', (code) => reject(new Error(`cubicled exited (${code})`)));
-  });
-  return { proc, url, key: readFileSync(join(data, 'api-key'), 'utf8').split('\n')[0] };
-}
 
 // A PNG's size from its IHDR.
 function pngSize(b64) {
@@ -64,7 +34,7 @@ const textOf = (res) => res.content.filter((c) => c.type === 'text').map((c) => 
 
 async function main() {
   const data = mkdtempSync(join(tmpdir(), 'cubicle-mcp-'));
-  const d = await startCubicled(data);
+  const d = await startCubicled(args.cubicled, data, args['guest-dir']);
   let stdio, http, sandbox;
   try {
     // stdio: cubicle mcp, started as MCP clients start servers.
@@ -166,8 +136,7 @@ async function main() {
   } finally {
     await stdio?.close().catch(() => {});
     await http?.close().catch(() => {});
-    d.proc.kill('SIGTERM');
-    await new Promise((r) => d.proc.on('exit', r));
+    await stopCubicled(d);
     rmSync(data, { recursive: true, force: true });
   }
 }
@@ -177,5 +146,4 @@ try {
 } catch (e) {
   check(false, `no exception (${e.stack || e})`);
 }
-console.log(`${passed} passed, ${failedChecks} failed`);
-process.exit(failedChecks ? 1 : 0);
+finish();

@@ -93,7 +93,11 @@ static int segment_of(struct model_turn *t, size_t first, struct segment *g)
 			json_object_array_add(g->list, model_action("cursor"));
 		}
 		g->last = k;
-		if (s->want == MODEL_SHOT || s->want == MODEL_ZOOM)
+		/*
+		 * A batch that fails at run time answers no results, so a cursor's
+		 * answer must not wait behind later actions: it ends the batch too.
+		 */
+		if (s->want == MODEL_SHOT || s->want == MODEL_ZOOM || s->want == MODEL_CURSOR)
 			break;
 	}
 	return 0;
@@ -247,6 +251,16 @@ int model_turn_run(struct api_req *r, struct model_turn *t, struct vmctl_error *
 			ret = segment_failed(r, t, &g, ran ? err->done : err->refused, ran, err);
 			segment_free(&g);
 			return ret ? ret : halt_shot(r, t, err);
+		}
+		/*
+		 * Every action ran and only the screenshot failed: the steps are done
+		 * (a loop must not repeat them), and the screen is asked for again.
+		 */
+		if (ret == -EREMOTEIO && shot && err->done >= 0 &&
+		    (size_t)err->done == json_object_array_length(g.list)) {
+			segment_done(t, &g, g.last + 1, NULL);
+			ret = vmctl_screenshot(r->sb->control, &t->space, &how, &ans.shot, err,
+					       API_CONTROL_WAIT_MS);
 		}
 		if (ret) {
 			segment_free(&g);

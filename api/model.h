@@ -7,8 +7,8 @@
  * A turn is a list of steps, one per tool call the model made. Each step is
  * a list of our own actions (docs/control-protocol.md) and what the model
  * wants back from it (nothing, a screenshot, a zoomed box, the cursor).
- * model_turn_run runs them in order as few batches as the screenshots
- * allow (one, when only the last step wants one), and stops at the first
+ * model_turn_run runs them in order as few batches as the screenshots and
+ * cursors allow (one, when only the last step wants one), and stops at the first
  * step that fails: the steps before it are done and answered, the failing
  * one says why, the ones after it are not run. A step whose input was
  * already refused (its why set before running) fails in its place, after

@@ -8,7 +8,7 @@ static const struct api_routes *const resources[] = {
 	&api_lifecycle_routes, &api_web_routes, &api_screen_routes, &api_live_routes,
 	&api_command_routes, &api_file_routes, &api_anthropic_routes, &api_openai_routes,
 	&api_gemini_routes, &api_network_routes, &api_mcp_routes,
-	&api_e2b_routes,
+	&api_e2b_routes, &api_envd_routes,
 };
 
 #define NRESOURCES (sizeof(resources) / sizeof(resources[0]))

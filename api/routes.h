@@ -56,6 +56,7 @@ extern const struct api_routes api_openai_routes;      /* openai.c: OpenAI's com
 extern const struct api_routes api_gemini_routes;      /* gemini.c: Gemini's computer use */
 extern const struct api_routes api_mcp_routes;         /* mcp.c: the MCP server */
 extern const struct api_routes api_e2b_routes;         /* e2b.c: E2B's control plane */
+extern const struct api_routes api_envd_routes;        /* envd.c: E2B's envd */
 extern const struct api_routes api_live_routes;        /* vncproxy.c: the live view */
 extern const struct api_routes api_network_routes;     /* network.c: rules, address, ports */
 

@@ -70,6 +70,14 @@ struct json_object *agent_exec_request(const struct agent_exec *x);
 int agent_exec_run(const char *vsock_path, const struct agent_exec *x, struct agent_exit *res,
 		   struct agent_error *err);
 
+/*
+ * Starts x and returns its connection (the caller's), with the command's
+ * pid in *pid, for agent_exec_follow: a caller that must say the pid
+ * before the command's output (E2B's start event). -errno on failure.
+ */
+int agent_exec_open(const char *vsock_path, const struct agent_exec *x, int *pid,
+		    struct agent_error *err);
+
 /* Reads the rest of an exec/attach stream on fd until the final status. */
 int agent_exec_follow(int fd, const struct agent_exec *x, struct agent_exit *res);
 

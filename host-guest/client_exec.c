@@ -159,6 +159,18 @@ int agent_exec_run(const char *vsock_path, const struct agent_exec *x, struct ag
 	return ret;
 }
 
+int agent_exec_open(const char *vsock_path, const struct agent_exec *x, int *pid,
+		    struct agent_error *err)
+{
+	struct json_object *req = agent_exec_request(x), *reply = NULL;
+	int fd = agent_open(vsock_path, req, &reply, err);
+
+	json_object_put(req);
+	*pid = fd < 0 ? 0 : reply_pid(reply);
+	json_object_put(reply);
+	return fd;
+}
+
 int agent_exec_start(const char *vsock_path, const struct agent_exec *x, bool keep_stdin,
 		     int *pid, struct agent_error *err)
 {

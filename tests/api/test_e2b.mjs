@@ -1,8 +1,10 @@
-// vm_e2b: E2B's control plane under /e2b, driven by the real `e2b` SDK from
+// vm_e2b: E2B's control plane under /e2b and envd under /e2b/envd, driven by the real `e2b` SDK from
 // npm (pinned in web/package.json), unmodified, with E2B_API_URL pointing at
 // cubicled: Sandbox.create of `base` (our minimal) with metadata, envs and a
 // timeout; list with a metadata filter, a page at a time; getInfo;
-// setTimeout; connect; and the errors as the SDK turns them into its own
+// setTimeout; connect; commands.run (env, cwd, user, output as it comes, a
+// non-zero exit); the file tree (makeDir, exists, list, rename, getInfo,
+// remove); isRunning; and the errors as the SDK turns them into its own
 // (an unknown sandbox's getInfo and connect raise its not-found error, kill
 // answers false, pause is refused, a wrong key raises AuthenticationError).
 //
@@ -57,6 +59,43 @@ async function main() {
     const second = await paged.nextItems();
     check(second.length === 1 && second[0].sandboxId !== first[0].sandboxId && !paged.hasNext,
       'list: the second page, and no more');
+
+    // envd: commands and the file tree, through E2B_SANDBOX_URL with the sandbox's token.
+    const ran = await sbx.commands.run('echo "$GREETING from $(pwd)"; echo oops >&2', { cwd: '/tmp' });
+    check(ran.exitCode === 0 && ran.stdout === 'hi from /tmp\n' && ran.stderr === 'oops\n',
+      `commands.run: the sandbox's env, cwd, stdout and stderr (${JSON.stringify(ran.stdout)})`);
+    const failedRun = await raises(() => sbx.commands.run('echo partial; exit 3'));
+    check(failedRun?.name === 'CommandExitError' && failedRun.exitCode === 3 &&
+      failedRun.stdout === 'partial\n', `a non-zero exit raises CommandExitError (${failedRun?.name})`);
+    const envs = await sbx.commands.run('echo $A-$GREETING', { envs: { A: 'x', GREETING: 'own' } });
+    check(envs.stdout === 'x-own\n', 'commands.run: its envs over the sandbox\'s');
+    const root = await sbx.commands.run('id -un', { user: 'root' });
+    check(root.stdout === 'root\n', `commands.run as root (${JSON.stringify(root.stdout)})`);
+    const chunks = [];
+    await sbx.commands.run('for i in 1 2 3; do echo $i; sleep 0.2; done', { onStdout: (d) => chunks.push(d) });
+    check(chunks.join('') === '1\n2\n3\n' && chunks.length >= 2, `onStdout as it comes (${chunks.length} chunks)`);
+    check(await sbx.files.makeDir('/tmp/e2b-dir/sub') === true, 'files.makeDir');
+    check(await sbx.files.makeDir('/tmp/e2b-dir/sub') === false, 'files.makeDir of an existing folder is false');
+    check(await sbx.files.exists('/tmp/e2b-dir/sub') && !(await sbx.files.exists('/tmp/e2b-none')),
+      'files.exists');
+    const listed = await sbx.files.list('/tmp/e2b-dir');
+    check(listed.length === 1 && listed[0].name === 'sub' && listed[0].type === 'dir', 'files.list');
+    const moved = await sbx.files.rename('/tmp/e2b-dir/sub', '/tmp/e2b-dir/moved');
+    check(moved.path === '/tmp/e2b-dir/moved' && moved.type === 'dir', 'files.rename');
+    await sbx.commands.run('printf abc > /tmp/e2b-file; chmod 640 /tmp/e2b-file');
+    const fi = await sbx.files.getInfo('/tmp/e2b-file');
+    check(fi.type === 'file' && fi.size === 3 && fi.owner === 'user' && fi.permissions === '-rw-r-----' &&
+      fi.mode === 0o640, `files.getInfo (${fi.size} bytes, ${fi.permissions}, ${fi.owner})`);
+    await sbx.files.remove('/tmp/e2b-dir');
+    check(!(await sbx.files.exists('/tmp/e2b-dir')), 'files.remove');
+    const noFile = await raises(() => sbx.files.remove("/tmp/e2b-dir"));
+    check(noFile?.name === "FileNotFoundError", `removing what is not there: ${noFile?.name}`);
+    check(await sbx.isRunning() === true, 'isRunning (envd /health)');
+    const stranger = await raises(() => Sandbox.connect(other.sandboxId, opts).then((o) => {
+      o.envdAccessToken = 'not-the-token';
+      return o.commands.run('true');
+    }));
+    check(stranger !== null, `a wrong access token is refused (${stranger?.name})`);
 
     const again = await Sandbox.connect(sbx.sandboxId, opts);
     check(again.sandboxId === sbx.sandboxId, 'connect: the running sandbox');

@@ -695,7 +695,8 @@ static void proc_start(struct api_req *r)
 	s->vsock = strdup(sb->vsock);
 	s->x = (struct agent_exec){ .argv = (const char *const *)s->argv, .cwd = s->cwd,
 				    .user = s->user, .env = (const char *const *)s->env,
-				    .timeout_ms = to ? strtoll(to, NULL, 10) : 0,
+				    .timeout_ms = to && strtoll(to, NULL, 10) > 0 ?
+						  strtoll(to, NULL, 10) : 0,
 				    .on_output = start_output, .opaque = s };
 	s->fd = agent_exec_open(sb->vsock, &s->x, &s->pid, &err);
 	if (s->fd < 0) {
@@ -724,12 +725,18 @@ out:
 	json_object_put(msg);
 }
 
-/* GET .../health: the sandbox is running (204), or not (502, which the SDK reads as gone). */
+/*
+ * GET .../health: the sandbox is running (204), or not (502, which the SDK
+ * reads as gone). Its token is checked too, so that it tells nobody else
+ * whether an id runs.
+ */
 static void health(struct api_req *r)
 {
 	const char *id = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "E2b-Sandbox-Id");
+	const char *tok = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Access-Token");
 	struct sandbox *sb = id ? sandbox_get(r->sandboxes, id) : NULL;
-	bool up = sb && sandbox_state(r->sandboxes, sb) == SANDBOX_RUNNING;
+	bool up = sb && tok && same(tok, sb->port_token) &&
+		  sandbox_state(r->sandboxes, sb) == SANDBOX_RUNNING;
 
 	sandbox_put(r->sandboxes, sb);
 	if (up) {

@@ -25,6 +25,7 @@
 #include "handlers.h"
 #include "routes.h"
 #include "sandbox.h"
+#include "screen.h"
 
 #define ENVELOPE_MAX (1u << 20)     /* a Start request's one message */
 #define HOME "/home/user"
@@ -493,30 +494,6 @@ static struct json_object *event(const char *kind, struct json_object *body)
 	return o;
 }
 
-static void b64(const uint8_t *in, size_t len, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0, i;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		out[o++] = tab[v >> 18];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = tab[(v >> 6) & 63];
-		out[o++] = tab[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
-
-		out[o++] = tab[v >> 18];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-}
-
 static void start_output(void *opaque, int stream, const uint8_t *buf, uint32_t len)
 {
 	struct start *s = opaque;
@@ -531,7 +508,7 @@ static void start_output(void *opaque, int stream, const uint8_t *buf, uint32_t 
 			json_object_put(d);
 			return;
 		}
-		b64(buf, n, enc);
+		api_base64(buf, n, enc);
 		json_object_object_add(d, stream == 2 ? "stderr" : "stdout", json_object_new_string(enc));
 		free(enc);
 		envelope(s->out, 0, event("data", d));

@@ -214,8 +214,7 @@ static void screenshot(struct api_req *r)
 	MHD_add_response_header(r->resp, "X-Image-Height", num);
 }
 
-/* in as base64 into out (4 * ((len + 2) / 3) + 1 bytes, NUL-terminated). */
-static void base64(const uint8_t *in, size_t len, char *out)
+void api_base64(const uint8_t *in, size_t len, char *out)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t o = 0;
@@ -241,7 +240,7 @@ struct json_object *api_image_json(struct api_req *r, const struct vmctl_image *
 		api_reply_error(r, 500, "internal", "out of memory");
 		return NULL;
 	}
-	base64(img->data, img->len, b64);
+	api_base64(img->data, img->len, b64);
 	out = json_object_new_object();
 	json_object_object_add(out, "format", json_object_new_string(
 		img->format == VMCTL_JPEG ? "jpeg" : "png"));

@@ -6,6 +6,8 @@
 #define CUBICLE_API_SCREEN_H
 
 #include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "server.h"
 #include "vmctl.h"
@@ -19,6 +21,9 @@
  * on borrowed keys, the client's delay_ms per byte, ms of waits and holds).
  */
 int api_actions_wait_ms(struct json_object *list);
+
+/* in as base64 into out (4 * ((len + 2) / 3) + 1 bytes, NUL-terminated). */
+void api_base64(const uint8_t *in, size_t len, char *out);
 
 /*
  * An image the monitor answered, as {"format","width","height","data":
